@@ -1,0 +1,3 @@
+from skelshop.cli.main import main
+
+main()

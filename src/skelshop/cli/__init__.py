@@ -1,0 +1,1 @@
+"""Thin click front ends: parse, call the library, report."""

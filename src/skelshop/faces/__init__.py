@@ -1,0 +1,1 @@
+"""Face detection, alignment, embedding, tracking and best-face selection."""

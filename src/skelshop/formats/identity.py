@@ -1,0 +1,64 @@
+"""The one reader and writer of identity CSVs: `seg,skel_id,label` (+ optional times)."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from skelshop.errors import SkelshopError
+from skelshop.formats.atomic import atomic_text
+
+NOCLUS = "noclus"
+COLUMNS = ("seg", "skel_id", "label")
+TIME_COLUMNS = ("start", "end")
+
+
+@dataclass(frozen=True)
+class IdentityRow:
+    """One (shot, track) and its label; times in seconds when known."""
+
+    seg: int
+    skel_id: int
+    label: str
+    start: float | None = None
+    end: float | None = None
+
+
+def write_identities(path: str | Path, rows: list[IdentityRow], with_times: bool = False) -> None:
+    """Write rows sorted by (seg, skel_id); times as extra columns when asked."""
+    with atomic_text(path) as handle:
+        out = csv.writer(handle, lineterminator="\n")
+        out.writerow(COLUMNS + (TIME_COLUMNS if with_times else ()))
+        for row in sorted(rows, key=lambda r: (r.seg, r.skel_id, r.label)):
+            values: list = [row.seg, row.skel_id, row.label]
+            if with_times:
+                values += [_fmt_time(row.start), _fmt_time(row.end)]
+            out.writerow(values)
+
+
+def _fmt_time(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def read_identities(path: str | Path) -> list[IdentityRow]:
+    """Read an identity (or segsout) CSV written by us or the original."""
+    path = Path(path)
+    if not path.is_file():
+        raise SkelshopError(path, "no such identity CSV")
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise SkelshopError(path, f"missing column(s) {', '.join(missing)}")
+        rows = []
+        for lineno, rec in enumerate(reader, 2):
+            try:
+                rows.append(IdentityRow(
+                    seg=int(rec["seg"]), skel_id=int(rec["skel_id"]), label=rec["label"],
+                    start=float(rec["start"]) if rec.get("start") else None,
+                    end=float(rec["end"]) if rec.get("end") else None,
+                ))
+            except (TypeError, ValueError):
+                raise SkelshopError(path, f"line {lineno}: bad row {rec}") from None
+    return rows

