@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import click
 
 from skelshop.cli.face import face
+from skelshop.cli.iden import iden
 from skelshop.cli.samples import samples
 from skelshop.cli.shots import shots
 from skelshop.errors import SkelshopError
@@ -25,6 +27,8 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # PySceneDetect installs its own INFO-level logger; make it follow our flags.
+    logging.getLogger("pyscenedetect").setLevel(max(logging.WARNING, level))
     ctx.ensure_object(dict)
     ctx.obj["progress"] = quiet == 0
 
@@ -32,10 +36,17 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
 cli.add_command(shots)
 cli.add_command(face)
 cli.add_command(samples)
+cli.add_command(iden)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> None:
     """Entry point: run the CLI, turning input problems into one line and exit code 2."""
+    # SIGTERM unwinds like Ctrl-C, so temp outputs are removed and nothing half-written stays.
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         code = cli.main(standalone_mode=False)
     except SkelshopError as err:

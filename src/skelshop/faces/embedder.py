@@ -50,7 +50,7 @@ class DlibFaceEmbedder:
 
     def align(self, rgb: np.ndarray, box: np.ndarray) -> AlignedFace:
         """Fit the 5-point model inside a detector box and cut the upright chip."""
-        x1, y1, x2, y2 = (int(round(v)) for v in box[:4])
+        x1, y1, x2, y2 = (round(float(v)) for v in box[:4])
         shape = self._predictor(rgb, dlib.rectangle(x1, y1, x2, y2))
         details = dlib.get_face_chip_details(shape, CHIP_SIZE, CHIP_PADDING)
         chip = dlib.extract_image_chip(rgb, details)

@@ -1,0 +1,123 @@
+"""Associate detections frame to frame within one shot (box overlap, embedding tie-break)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from skelshop.faces.embedder import pairwise_euclidean
+
+INFEASIBLE = 1e6
+
+
+@dataclass
+class FaceCandidate:
+    """One detected and aligned face in one sampled frame."""
+
+    frame: int
+    box: np.ndarray  # (4,) x1, y1, x2, y2
+    score: float
+    quality: float
+    chip: np.ndarray  # (150, 150, 3) RGB
+    chip_bbox: np.ndarray  # (5,)
+    embedding: np.ndarray | None = None
+
+
+@dataclass
+class Track:
+    """Faces of one person within one shot, in frame order."""
+
+    faces: list[FaceCandidate] = field(default_factory=list)
+
+    @property
+    def last(self) -> FaceCandidate:
+        """The most recent face."""
+        return self.faces[-1]
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU matrix between boxes a (n,4) and b (m,4)."""
+    a = np.asarray(a, dtype=np.float32).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float32).reshape(-1, 4)
+    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+class ShotTracker:
+    """Online tracker for one shot: IoU matching, embeddings only where IoU is ambiguous.
+
+    A face that matches no recent box may rejoin an earlier track of the same shot when its
+    embedding is within `relink_distance` (a person turning away and back).
+    """
+
+    def __init__(
+        self,
+        ensure_embeddings: Callable[[list[FaceCandidate]], None],
+        same_person: float,
+        min_iou: float = 0.3,
+        max_iou_gap: int = 30,
+        relink_distance: float | None = None,
+    ):
+        self.ensure_embeddings = ensure_embeddings
+        self.same_person = same_person
+        self.min_iou = min_iou
+        self.max_iou_gap = max_iou_gap
+        self.relink_distance = relink_distance if relink_distance is not None else same_person * 0.85
+        self.tracks: list[Track] = []
+
+    def add_frame(self, faces: list[FaceCandidate]) -> None:
+        """Extend tracks with the faces of the next sampled frame."""
+        if not faces:
+            return
+        frame = faces[0].frame
+        unmatched = set(range(len(faces)))
+        recent = [i for i, t in enumerate(self.tracks)
+                  if t.last.frame < frame and frame - t.last.frame <= self.max_iou_gap]
+        matched_tracks: set[int] = set()
+        if recent:
+            iou = box_iou(np.stack([self.tracks[i].last.box for i in recent]),
+                          np.stack([f.box for f in faces]))
+            feasible = iou >= self.min_iou
+            cost = np.where(feasible, 1.0 - iou, INFEASIBLE)
+            ambiguous = (feasible.sum(0) > 1).any() or (feasible.sum(1) > 1).any()
+            if ambiguous:  # two people close together: let appearance decide
+                lasts = [self.tracks[i].last for i in recent]
+                self.ensure_embeddings(lasts + faces)
+                dist = pairwise_euclidean(np.stack([f.embedding for f in lasts]),
+                                          np.stack([f.embedding for f in faces]))
+                cost = np.where(feasible & (dist <= self.same_person), cost + dist, INFEASIBLE)
+            for r, c in zip(*linear_sum_assignment(cost), strict=True):
+                if cost[r, c] < INFEASIBLE:
+                    self.tracks[recent[r]].faces.append(faces[c])
+                    unmatched.discard(int(c))
+                    matched_tracks.add(recent[r])
+        self._relink(faces, unmatched, matched_tracks, frame)
+        for c in sorted(unmatched):
+            self.tracks.append(Track([faces[c]]))
+
+    def _relink(self, faces: list[FaceCandidate], unmatched: set[int],
+                matched_tracks: set[int], frame: int) -> None:
+        """Join unmatched faces to lost tracks of the same shot by embedding distance."""
+        lost = [i for i, t in enumerate(self.tracks)
+                if i not in matched_tracks and t.last.frame < frame]
+        if not unmatched or not lost:
+            return
+        pending = sorted(unmatched)
+        self.ensure_embeddings([faces[c] for c in pending] + [self.tracks[i].last for i in lost])
+        dist = pairwise_euclidean(np.stack([self.tracks[i].last.embedding for i in lost]),
+                                  np.stack([faces[c].embedding for c in pending]))
+        cost = np.where(dist <= self.relink_distance, dist, INFEASIBLE)
+        for r, c in zip(*linear_sum_assignment(cost), strict=True):
+            if cost[r, c] < INFEASIBLE:
+                self.tracks[lost[r]].faces.append(faces[pending[c]])
+                unmatched.discard(pending[c])
