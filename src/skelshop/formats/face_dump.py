@@ -75,7 +75,7 @@ def write_face_dump(path: str | Path, dump: FaceDump) -> None:
     order = np.lexsort((dump.pers, dump.frame))
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
         grp = h5.create_group("faces")
-        embed = np.asarray(dump.embed, dtype=np.float32).reshape(len(dump), -1)[order]
+        embed = np.asarray(dump.embed, dtype=np.float32)[order]
         if dump.mode == "sparse":
             h5.attrs.update(_attrs(dump, SPARSE))
             frame_pers = np.stack([dump.frame[order], dump.pers[order]], axis=1)
@@ -109,7 +109,7 @@ def write_face_dump(path: str | Path, dump: FaceDump) -> None:
             grp.create_dataset(
                 "chip", data=np.asarray(dump.chip, dtype=np.uint8)[order],
                 chunks=(1, *dump.chip.shape[1:]) if len(dump) else None,
-                compression="gzip", compression_level=4,
+                compression="gzip", compression_opts=4,
             )
 
 

@@ -33,6 +33,6 @@ def detect_shots(video: str | Path, threshold: float = DEFAULT_THRESHOLD,
     if end == 0:
         raise SkelshopError(video, "contains no decodable video frames")
     scenes = manager.get_scene_list(start_in_scene=True)
-    cuts = [int(start.get_frames()) for start, _ in scenes]
+    cuts = [int(start.frame_num) for start, _ in scenes]
     log.info("%s: %d shots in %d frames", video, max(len(cuts), 1), end)
     return ShotList.from_cuts(cuts, end), info.fps
