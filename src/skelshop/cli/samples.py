@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from skelshop.formats.corpus_identities import read_corpus_identities
 from skelshop.samples.demo import run_demo
 from skelshop.samples.fetch import default_cache_dir, fetch_samples
 
@@ -26,13 +27,27 @@ def fetch(cache: str | None) -> None:
 
 @samples.command()
 @click.argument("outdir", type=click.Path(file_okay=False), default="demo-out")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
 @click.pass_context
-def demo(ctx: click.Context, outdir: str) -> None:
-    """Fetch the samples, then detect shots and faces of every sample video into OUTDIR."""
-    rows = run_demo(Path(outdir), progress=ctx.obj["progress"])
-    click.echo(f"{'video':<24} {'shots':>5} {'tracks':>6} {'faces':>6} {'s/video-min':>11}")
-    for r in rows:
-        click.echo(f"{r.video:<24} {r.shots:>5} {r.tracks:>6} {r.faces:>6} "
-                   f"{r.seconds_per_video_minute:>11.1f}")
-    click.echo(f"{len(rows)} videos, {sum(r.shots for r in rows)} shots, "
-               f"{sum(r.tracks for r in rows)} tracks, {sum(r.faces for r in rows)} faces -> {outdir}")
+def demo(ctx: click.Context, outdir: str, workers: int) -> None:
+    """Run the whole pipeline on the sample videos into OUTDIR and write its report.
+
+    References come from the sample stills (franck, plus famous faces as distractors).
+    """
+    summary, index = run_demo(Path(outdir), workers=workers, progress=ctx.obj["progress"])
+    click.echo(f"{'video':<24} {'status':<8} {'shots':>5} {'tracks':>6} {'faces':>6} "
+               f"{'s/video-min':>11}")
+    for v in summary.videos:
+        minutes = v.video_seconds / 60
+        per_min = sum(v.stage_seconds.values()) / minutes if minutes else 0.0
+        click.echo(f"{v.video.name:<24} {v.status:<8} {v.shots:>5} {v.tracks:>6} {v.faces:>6} "
+                   f"{per_min:>11.1f}")
+    if summary.identities is not None:
+        click.echo("")
+        click.echo(f"{'video':<24} {'shot':>4} {'track':>5}  {'label':<10} named by")
+        for row in read_corpus_identities(summary.identities):
+            click.echo(f"{Path(row.video).name:<24} {row.seg:>4} {row.skel_id:>5}  "
+                       f"{row.label:<10} {row.named_by}")
+    for note in summary.notes:
+        click.echo(f"note: {note}")
+    click.echo(f"\nreport: {index.resolve().as_uri()}")

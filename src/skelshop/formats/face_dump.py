@@ -187,3 +187,21 @@ def check_same_embedder(a: EmbedderInfo, a_src: str | Path, b: EmbedderInfo, b_s
             b_src, f"embedded by {b.name!r} but {a_src} was embedded by {a.name!r}; "
             "embeddings of different models cannot be compared",
         )
+
+
+def read_dump_attrs(path: str | Path) -> dict | None:
+    """The root attributes of a dump (cheap: no datasets read); None if it is not readable."""
+    try:
+        with h5py.File(path, "r") as h5:
+            return dict(h5.attrs)
+    except OSError:
+        return None
+
+
+def count_faces(path: str | Path) -> int:
+    """Number of faces in a dump, from the embedding dataset's shape (no data read)."""
+    try:
+        with h5py.File(path, "r") as h5:
+            return int(h5["faces/embed"].shape[0]) if "faces/embed" in h5 else 0
+    except OSError:
+        return 0

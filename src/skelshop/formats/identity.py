@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from skelshop.errors import SkelshopError
 from skelshop.formats.atomic import atomic_text
 
 NOCLUS = "noclus"
+CLUSTER_LABEL = re.compile(r"^c\d+$")
 COLUMNS = ("seg", "skel_id", "label")
 TIME_COLUMNS = ("start", "end")
 
@@ -23,6 +25,11 @@ class IdentityRow:
     label: str
     start: float | None = None
     end: float | None = None
+
+
+def is_person_name(label: str) -> bool:
+    """A real name, not a bare cluster id `c<k>` or `noclus`."""
+    return label != NOCLUS and not CLUSTER_LABEL.match(label)
 
 
 def write_identities(path: str | Path, rows: list[IdentityRow], with_times: bool = False) -> None:

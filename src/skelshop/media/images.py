@@ -1,29 +1,50 @@
-"""Load still images for embedding (JPEG, PNG and the other formats OpenCV reads)."""
+"""Reading reference images: JPEG and PNG only, recognised by content, corrupt files reported."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
-import cv2
 import numpy as np
+from PIL import Image, ImageOps
 
-from skelshop.errors import SkelshopError
-
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".ppm", ".pgm", ".bmp", ".webp", ".tif", ".tiff"})
-
-
-def is_image_path(path: str | Path) -> bool:
-    """Whether a file name has an image suffix we can read."""
-    return Path(path).suffix.lower() in IMAGE_SUFFIXES
+JPEG_MAGIC = b"\xff\xd8\xff"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def load_bgr(path: str | Path) -> np.ndarray:
-    """Read an image as a contiguous BGR uint8 array; a corrupt file is a SkelshopError."""
-    path = Path(path)
-    if not path.is_file():
-        raise SkelshopError(path, "no such image")
-    data = np.fromfile(path, dtype=np.uint8)
-    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if img is None:
-        raise SkelshopError(path, "not a readable image (corrupt or unsupported)")
-    return np.ascontiguousarray(img)
+class UnreadableImage(Exception):
+    """An image file that cannot be used, with the reason."""
+
+
+def image_kind(head: bytes) -> str | None:
+    """'jpeg' or 'png' from a file's first bytes, None for anything else."""
+    if head.startswith(JPEG_MAGIC):
+        return "jpeg"
+    if head.startswith(PNG_MAGIC):
+        return "png"
+    return None
+
+
+def is_jpeg_or_png(head: bytes) -> bool:
+    """Whether a file's first bytes are those of a JPEG or PNG."""
+    return image_kind(head) is not None
+
+
+def load_rgb(path: Path) -> np.ndarray:
+    """Decode a JPEG or PNG fully (EXIF rotation applied) as uint8 RGB (H, W, 3)."""
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    if image_kind(head) is None:
+        raise UnreadableImage("not a JPEG or PNG image")
+    try:
+        with warnings.catch_warnings():
+            # PIL only warns about oversized images below its hard limit; treat it as an error.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img.load()  # decodes everything: truncated or damaged data fails here
+                upright = ImageOps.exif_transpose(img)
+                rgb = upright.convert("RGB")
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning) as err:
+        raise UnreadableImage(f"corrupt image ({err})") from None
+    return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))

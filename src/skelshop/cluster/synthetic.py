@@ -1,0 +1,85 @@
+"""Synthetic face-like embeddings with ground truth, for tests and benchmarks.
+
+Shaped after what `skelshop face embed` produces from TV footage with dlib's 128-D
+descriptors: unit norm; identities whose number of appearances (tracks) follows a Zipf
+law (a few anchors seen thousands of times, a long tail seen once); each track holds
+up to 3 faces (sparse dumps keep the best 3), close together (~0.2, one shot's lighting
+and pose); appearances of one identity ~0.35-0.4 apart; different identities ~0.8 apart
+(all share a common direction, as real face embeddings do); the spread differs between
+identities (pose and lighting vary more for some people).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+DIM = 128
+ZIPF_A = 1.8
+MAX_IDENTITY_FRAC = 0.02  # the most frequent identity has at most 2% of the tracks
+BETWEEN_SCALE = 0.60
+TRACK_SCALE = 0.22
+FACE_SCALE = 0.15
+SPREAD_SIGMA = 0.25
+FACES_PER_TRACK_P = (0.10, 0.15, 0.75)  # tracks with 1, 2, 3 faces
+
+
+@dataclass(frozen=True)
+class FaceLike:
+    """Embeddings with their identity and track of each row (rows shuffled)."""
+
+    x: np.ndarray  # float32 (n, dim), unit norm
+    identity: np.ndarray  # int64 (n,)
+    track: np.ndarray  # int64 (n,)
+
+
+def _zipf_sizes(total: int, rng: np.random.Generator) -> np.ndarray:
+    cap = max(1, int(total * MAX_IDENTITY_FRAC))
+    parts, count = [], 0
+    while count < total:
+        draw = np.minimum(rng.zipf(ZIPF_A, size=max(16, total // 4)), cap)
+        parts.append(draw)
+        count += int(draw.sum())
+    sizes = np.concatenate(parts)
+    return sizes[: int(np.searchsorted(np.cumsum(sizes), total)) + 1]
+
+
+def face_like_tracks(n: int, seed: int = 0, dim: int = DIM) -> FaceLike:
+    """`n` face-like embeddings with identity and track labels."""
+    rng = np.random.default_rng(seed)
+    mean_faces = float(np.dot(FACES_PER_TRACK_P, [1, 2, 3]))
+    tracks_per_id = _zipf_sizes(int(n / mean_faces) + 1, rng)
+    n_ids = len(tracks_per_id)
+    common = rng.standard_normal(dim)
+    common /= np.linalg.norm(common)
+    centres = common + BETWEEN_SCALE * rng.standard_normal((n_ids, dim)) / np.sqrt(dim)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    spread = np.exp(SPREAD_SIGMA * rng.standard_normal(n_ids))
+    track_id = np.repeat(np.arange(n_ids), tracks_per_id)  # identity of each track
+    faces_per_track = rng.choice([1, 2, 3], size=len(track_id), p=FACES_PER_TRACK_P)
+    face_track = np.repeat(np.arange(len(track_id)), faces_per_track)
+    while len(face_track) < n:  # rare: the draw fell short; add one face per track
+        face_track = np.sort(np.concatenate([face_track, np.arange(len(track_id))]))
+    face_track = face_track[:n]
+    used = int(face_track.max()) + 1
+    track_centre = centres[track_id[:used]] + (
+        TRACK_SCALE * spread[track_id[:used], None] / np.sqrt(dim)
+    ) * rng.standard_normal((used, dim))
+    out = np.empty((n, dim), dtype=np.float32)
+    step = 1 << 16  # bounded temporaries at 10^6+ faces
+    for start in range(0, n, step):
+        tr = face_track[start:start + step]
+        noise = rng.standard_normal((len(tr), dim))
+        block = track_centre[tr] + (FACE_SCALE / np.sqrt(dim)) * noise
+        out[start:start + step] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    order = rng.permutation(n)
+    identity = track_id[face_track]
+    return FaceLike(out[order], identity[order].astype(np.int64),
+                    face_track[order].astype(np.int64))
+
+
+def face_like(n: int, seed: int = 0, dim: int = DIM) -> tuple[np.ndarray, np.ndarray]:
+    """`n` face-like embeddings and their identity labels."""
+    data = face_like_tracks(n, seed, dim)
+    return data.x, data.identity

@@ -1,0 +1,1 @@
+"""Clustering a whole corpus: loading its faces, pooling, clustering, writing results."""

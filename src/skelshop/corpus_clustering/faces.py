@@ -1,0 +1,120 @@
+"""All faces of a corpus as one table: embeddings plus the row -> (video, frame, track, shot) map."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from skelshop.errors import SkelshopError
+from skelshop.formats.corpus import CorpusEntry
+from skelshop.formats.face_dump import EmbedderInfo, check_same_embedder, read_face_dump
+from skelshop.formats.scenes import read_shots
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CorpusFaces:
+    """Every face of every video in corpus order; tracks are (video, shot, track id)."""
+
+    embedder: EmbedderInfo
+    videos: list[str]
+    face_dumps: list[str]
+    embed: np.ndarray  # float32 (N, D)
+    video_idx: np.ndarray  # int32 (N,) corpus row
+    frame: np.ndarray  # int64 (N,)
+    pers: np.ndarray  # int64 (N,) track id within the video
+    seg: np.ndarray  # int32 (N,) shot index
+    group: np.ndarray  # int64 (N,) track index into the track_* arrays
+    track_video: np.ndarray  # int32 (T,)
+    track_seg: np.ndarray  # int32 (T,)
+    track_pers: np.ndarray  # int64 (T,)
+
+    @property
+    def n_faces(self) -> int:
+        """Number of faces."""
+        return len(self.embed)
+
+    @property
+    def n_tracks(self) -> int:
+        """Number of (video, shot, track) groups."""
+        return len(self.track_video)
+
+    def track_spans(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per track: a scene key (video, shot), its first and its last face frame."""
+        first = np.full(self.n_tracks, np.iinfo(np.int64).max)
+        last = np.full(self.n_tracks, -1, dtype=np.int64)
+        np.minimum.at(first, self.group, self.frame)
+        np.maximum.at(last, self.group, self.frame)
+        scene = self.track_video.astype(np.int64) * (int(self.track_seg.max(initial=0)) + 1) \
+            + self.track_seg
+        return scene, first, last
+
+
+def _shot_indices(entry: CorpusEntry, seg: np.ndarray | None, frame: np.ndarray) -> np.ndarray:
+    """A dump's stored shot indices, else the shots of the corpus row's scenes file."""
+    if seg is not None:
+        return np.asarray(seg, dtype=np.int32)
+    if entry.group is None:
+        raise SkelshopError(entry.faces, "has no shot indices (/faces/seg) and its corpus "
+                                         "row names no scenes file (group column)")
+    shots = read_shots(entry.group, entry.group_typ)
+    return shots.shot_of(frame).astype(np.int32)
+
+
+def load_corpus_faces(entries: list[CorpusEntry], corpus_path: str | Path,
+                      progress: bool = True) -> CorpusFaces:
+    """Read every face dump of a corpus; refuse mixed embedders and unusable embeddings."""
+    if not entries:
+        raise SkelshopError(corpus_path, "the corpus has no videos")
+    embedder: EmbedderInfo | None = None
+    first_src: Path | None = None
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("embed", "video", "frame", "pers", "seg")}
+    dim: int | None = None
+    for video_idx, entry in enumerate(tqdm(entries, desc="face dumps", unit="video",
+                                           disable=not progress)):
+        dump = read_face_dump(entry.faces)
+        if embedder is None:
+            embedder, first_src = dump.embedder, entry.faces
+        else:
+            check_same_embedder(embedder, first_src or "", dump.embedder, entry.faces)
+        if len(dump) == 0:
+            log.info("%s: no faces", entry.faces)
+            continue
+        if dim is not None and dump.dim != dim:
+            raise SkelshopError(entry.faces, f"{dump.dim}-D embeddings, but earlier dumps "
+                                             f"hold {dim}-D ones")
+        dim = dump.dim
+        if not np.isfinite(dump.embed).all():
+            raise SkelshopError(entry.faces, "holds embeddings that are not finite numbers")
+        parts["embed"].append(dump.embed.astype(np.float32))
+        parts["video"].append(np.full(len(dump), video_idx, dtype=np.int32))
+        parts["frame"].append(dump.frame.astype(np.int64))
+        parts["pers"].append(dump.pers.astype(np.int64))
+        parts["seg"].append(_shot_indices(entry, dump.seg, dump.frame))
+    assert embedder is not None
+    if not parts["embed"]:
+        raise SkelshopError(corpus_path, "no faces in any face dump of the corpus")
+    video_idx = np.concatenate(parts["video"])
+    seg = np.concatenate(parts["seg"])
+    pers = np.concatenate(parts["pers"])
+    keys = np.stack([video_idx.astype(np.int64), seg.astype(np.int64), pers], axis=1)
+    tracks, group = np.unique(keys, axis=0, return_inverse=True)
+    return CorpusFaces(
+        embedder=embedder,
+        videos=[str(e.video) for e in entries],
+        face_dumps=[str(e.faces) for e in entries],
+        embed=np.ascontiguousarray(np.concatenate(parts["embed"])),
+        video_idx=video_idx,
+        frame=np.concatenate(parts["frame"]),
+        pers=pers,
+        seg=seg,
+        group=group.ravel().astype(np.int64),
+        track_video=tracks[:, 0].astype(np.int32),
+        track_seg=tracks[:, 1].astype(np.int32),
+        track_pers=tracks[:, 2],
+    )

@@ -1,0 +1,62 @@
+"""The one reader of ground-truth identity files for `skelshop eval`.
+
+Format: CSV with columns `video,seg,skel_id,label` and optionally `in_refs`.
+- one row per (video, shot, track) that a person looked at; `label` names who it is
+  (any name for people outside the references, e.g. `carphone-man`);
+- `in_refs` (`true`/`false`, default `true`): whether that person is in the reference
+  library, i.e. whether an identifier is expected to name them. People outside it still
+  count for clustering scores, and naming them anything is a false positive.
+- `video` may be a path or a file name: rows are matched on the file name.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from skelshop.errors import SkelshopError
+
+COLUMNS = ("video", "seg", "skel_id", "label")
+TRUE_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+@dataclass(frozen=True)
+class TruthRow:
+    """Who one (video, shot, track) really is."""
+
+    video: str
+    seg: int
+    skel_id: int
+    label: str
+    in_refs: bool = True
+
+
+def read_truth(path: str | Path) -> list[TruthRow]:
+    """Read a ground-truth CSV; duplicate keys and bad rows are errors naming the line."""
+    path = Path(path)
+    if not path.is_file():
+        raise SkelshopError(path, "no such truth file")
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(row for row in handle if not row.startswith("#"))
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise SkelshopError(path, f"missing column(s) {', '.join(missing)}")
+        rows, seen = [], set()
+        for lineno, rec in enumerate(reader, 2):
+            try:
+                row = TruthRow(Path(rec["video"]).name, int(rec["seg"]), int(rec["skel_id"]),
+                               rec["label"].strip(),
+                               TRUE_WORDS[(rec.get("in_refs") or "true").strip().lower()])
+            except (KeyError, TypeError, ValueError):
+                raise SkelshopError(path, f"line {lineno}: bad row") from None
+            if not row.label:
+                raise SkelshopError(path, f"line {lineno}: empty label")
+            key = (row.video, row.seg, row.skel_id)
+            if key in seen:
+                raise SkelshopError(path, f"line {lineno}: duplicate row for {key}")
+            seen.add(key)
+            rows.append(row)
+    if not rows:
+        raise SkelshopError(path, "no truth rows")
+    return rows

@@ -1,0 +1,1 @@
+"""Naming clusters: prototype images, the labelling page, automatic naming, applying names."""

@@ -1,0 +1,1 @@
+"""A self-contained HTML report and WebVTT subtitles of a corpus run."""
