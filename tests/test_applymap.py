@@ -63,7 +63,7 @@ def test_times_are_kept(ids: Path, tmp_path: Path) -> None:
     ("label,clus\nA,c0\nB,c0\n", "line 3: cluster c0 is already named on line 2"),
     ("label,clus\nA,noclus\n", "line 2: 'noclus' is not a cluster name (c<number>)"),
     ("label,clus\nA,franck\n", "line 2: 'franck' is not a cluster name (c<number>)"),
-    ("label\nA\n", "missing column(s) clus"),
+    ("label\nA\n", "not a valid identifications CSV: missing column(s) clus"),
 ])
 def test_bad_identifications(segs: Path, tmp_path: Path, ids_text: str, problem: str) -> None:
     bad = tmp_path / "bad.csv"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from skelshop.evaluation.score import evaluate, read_predictions
-from skelshop.formats.truth import read_truth
+from skelshop.evaluation.score import evaluate
+from skelshop.formats.truth import read_predictions, read_truth
 
 
 @click.command(name="eval")

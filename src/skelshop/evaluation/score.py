@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from skelshop.cluster.metrics import Scores, bcubed_scores, nmi, pairwise_scores
-from skelshop.errors import SkelshopError
 from skelshop.formats.identity import NOCLUS, is_person_name
-from skelshop.formats.truth import TruthRow
-
-Key = tuple[str, int, int]
+from skelshop.formats.truth import Key, TruthRow
 
 
 @dataclass
@@ -29,25 +24,6 @@ class Evaluation:
     pairwise: Scores
     bcubed: Scores
     nmi: float
-
-
-def read_predictions(path: str | Path) -> dict[Key, str]:
-    """Labels by (video file name, seg, skel_id) from identities.csv or a `seg,skel_id,label` CSV."""
-    path = Path(path)
-    if not path.is_file():
-        raise SkelshopError(path, "no such prediction file")
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        if not {"seg", "skel_id", "label"} <= set(reader.fieldnames or []):
-            raise SkelshopError(path, "needs columns seg, skel_id, label (and video for a corpus)")
-        out = {}
-        for lineno, rec in enumerate(reader, 2):
-            try:
-                key = (Path(rec.get("video") or "").name, int(rec["seg"]), int(rec["skel_id"]))
-            except (TypeError, ValueError):
-                raise SkelshopError(path, f"line {lineno}: bad row") from None
-            out[key] = rec["label"]
-    return out
 
 
 def evaluate(pred: dict[Key, str], truth: list[TruthRow]) -> Evaluation:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from skelshop.errors import SkelshopError
-from skelshop.formats.atomic import atomic_text
+from skelshop.formats.csv_table import read_csv_table, write_csv_table
 
 REQUIRED = ("video", "faces")
 KNOWN = ("video", "faces", "segsout", "group", "group_typ")
@@ -40,34 +39,27 @@ def read_corpus(path: str | Path, corpus_base: str | Path | None = None,
                 check_files: bool = True) -> list[CorpusEntry]:
     """Read a corpus CSV, resolving relative paths against `corpus_base`."""
     path = Path(path)
-    if not path.is_file():
-        raise SkelshopError(path, "no such corpus CSV")
     base = Path(corpus_base) if corpus_base is not None else None
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-        if missing:
-            raise SkelshopError(path, f"missing column(s) {', '.join(missing)}")
-        entries = []
-        for lineno, rec in enumerate(reader, 2):
-            def get(col: str, rec: dict = rec, lineno: int = lineno) -> Path | None:
-                value = (rec.get(col) or "").strip()
-                return _resolve(value, base, path, lineno, col) if value else None
+    entries = []
+    for lineno, rec in read_csv_table(path, REQUIRED, "corpus CSV"):
+        def get(col: str, rec: dict = rec, lineno: int = lineno) -> Path | None:
+            value = (rec.get(col) or "").strip()
+            return _resolve(value, base, path, lineno, col) if value else None
 
-            faces = get("faces")
-            if faces is None:
-                raise SkelshopError(path, f"line {lineno}: empty faces column")
-            entry = CorpusEntry(
-                video=get("video") or Path(""),
-                faces=faces,
-                segsout=get("segsout"),
-                group=get("group"),
-                group_typ=(rec.get("group_typ") or "").strip() or None,
-                extra={k: v for k, v in rec.items() if k not in KNOWN and k is not None},
-            )
-            if check_files and not entry.faces.is_file():
-                raise SkelshopError(path, f"line {lineno}: face dump {entry.faces} does not exist")
-            entries.append(entry)
+        faces = get("faces")
+        if faces is None:
+            raise SkelshopError(path, f"line {lineno}: empty faces column")
+        entry = CorpusEntry(
+            video=get("video") or Path(""),
+            faces=faces,
+            segsout=get("segsout"),
+            group=get("group"),
+            group_typ=(rec.get("group_typ") or "").strip() or None,
+            extra={k: v for k, v in rec.items() if k not in KNOWN},
+        )
+        if check_files and not entry.faces.is_file():
+            raise SkelshopError(path, f"line {lineno}: face dump {entry.faces} does not exist")
+        entries.append(entry)
     if not entries:
         raise SkelshopError(path, "the corpus has no videos")
     return entries
@@ -76,11 +68,8 @@ def read_corpus(path: str | Path, corpus_base: str | Path | None = None,
 def write_corpus(path: str | Path, entries: list[CorpusEntry]) -> None:
     """Write a corpus CSV with absolute paths and any passthrough columns."""
     extra_cols = sorted({k for e in entries for k in e.extra})
-    with atomic_text(path) as handle:
-        out = csv.writer(handle, lineterminator="\n")
-        out.writerow([*KNOWN, *extra_cols])
-        for e in entries:
-            out.writerow([
-                e.video, e.faces, e.segsout or "", e.group or "", e.group_typ or "",
-                *(e.extra.get(c, "") for c in extra_cols),
-            ])
+    write_csv_table(path, [*KNOWN, *extra_cols], (
+        [e.video, e.faces, e.segsout or "", e.group or "", e.group_typ or "",
+         *(e.extra.get(c, "") for c in extra_cols)]
+        for e in entries
+    ))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 from skelshop.errors import SkelshopError
-from skelshop.formats.atomic import atomic_text
+from skelshop.formats.csv_table import read_csv_table, write_csv_table
 
 COLUMNS = ("video", "seg", "skel_id", "start", "end", "label", "named_by", "distance")
 NAMED_BY = ("direct", "cluster+reference", "cluster", "none")
@@ -29,33 +28,24 @@ class CorpusIdentity:
 
 def write_corpus_identities(path: str | Path, rows: list[CorpusIdentity]) -> None:
     """Write rows sorted by video, shot and track."""
-    with atomic_text(path) as handle:
-        out = csv.writer(handle, lineterminator="\n")
-        out.writerow(COLUMNS)
-        for r in sorted(rows, key=lambda r: (r.video, r.seg, r.skel_id)):
-            out.writerow([r.video, r.seg, r.skel_id, f"{r.start:.3f}", f"{r.end:.3f}", r.label,
-                          r.named_by, "" if r.distance is None else f"{r.distance:.4f}"])
+    write_csv_table(path, COLUMNS, (
+        [r.video, r.seg, r.skel_id, f"{r.start:.3f}", f"{r.end:.3f}", r.label, r.named_by,
+         "" if r.distance is None else f"{r.distance:.4f}"]
+        for r in sorted(rows, key=lambda r: (r.video, r.seg, r.skel_id))
+    ))
 
 
 def read_corpus_identities(path: str | Path) -> list[CorpusIdentity]:
     """Read an identities.csv written by `skelshop corpus run`."""
-    path = Path(path)
-    if not path.is_file():
-        raise SkelshopError(path, "no such identities file")
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise SkelshopError(path, f"missing column(s) {', '.join(missing)}")
-        rows = []
-        for lineno, rec in enumerate(reader, 2):
-            try:
-                rows.append(CorpusIdentity(
-                    video=rec["video"], seg=int(rec["seg"]), skel_id=int(rec["skel_id"]),
-                    start=float(rec["start"]), end=float(rec["end"]), label=rec["label"],
-                    named_by=rec["named_by"],
-                    distance=float(rec["distance"]) if rec["distance"] else None,
-                ))
-            except (TypeError, ValueError):
-                raise SkelshopError(path, f"line {lineno}: bad row") from None
+    rows = []
+    for lineno, rec in read_csv_table(path, COLUMNS, "identities file"):
+        try:
+            rows.append(CorpusIdentity(
+                video=rec["video"], seg=int(rec["seg"]), skel_id=int(rec["skel_id"]),
+                start=float(rec["start"]), end=float(rec["end"]), label=rec["label"],
+                named_by=rec["named_by"],
+                distance=float(rec["distance"]) if rec["distance"] else None,
+            ))
+        except ValueError:
+            raise SkelshopError(path, f"line {lineno}: bad row") from None
     return rows

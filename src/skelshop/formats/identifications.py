@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from skelshop.errors import SkelshopError
-from skelshop.formats.atomic import atomic_text
+from skelshop.formats.csv_table import read_csv_table, write_csv_table
 
 COLUMNS = ("label", "clus")
 _CLUSTER_NAME = re.compile(r"c(0|[1-9][0-9]*)")
@@ -35,38 +34,23 @@ def cluster_index(name: str) -> int | None:
 
 def read_identifications(path: str | Path) -> list[Identification]:
     """Read `label,clus` rows; a bad cluster name, an empty label or a repeated cluster is an error."""
-    path = Path(path)
-    if not path.is_file():
-        raise SkelshopError(path, "no such identifications CSV")
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-            if missing:
-                raise SkelshopError(path, f"missing column(s) {', '.join(missing)}")
-            rows: list[Identification] = []
-            seen: dict[str, int] = {}
-            for lineno, rec in enumerate(reader, 2):
-                label = (rec.get("label") or "").strip()
-                clus = (rec.get("clus") or "").strip()
-                if not label and not clus:
-                    continue
-                if cluster_index(clus) is None:
-                    raise SkelshopError(
-                        path, f"line {lineno}: {clus!r} is not a cluster name (c<number>)"
-                    )
-                if not label:
-                    raise SkelshopError(path, f"line {lineno}: cluster {clus} has an empty label")
-                if clus in seen:
-                    raise SkelshopError(
-                        path, f"line {lineno}: cluster {clus} is already named on line {seen[clus]}"
-                    )
-                seen[clus] = lineno
-                rows.append(Identification(label=label, clus=clus))
-    except UnicodeDecodeError:
-        raise SkelshopError(path, "not a UTF-8 text CSV") from None
-    except csv.Error as err:
-        raise SkelshopError(path, f"malformed CSV ({err})") from None
+    rows: list[Identification] = []
+    seen: dict[str, int] = {}
+    for lineno, rec in read_csv_table(path, COLUMNS, "identifications CSV"):
+        label = rec["label"].strip()
+        clus = rec["clus"].strip()
+        if not label and not clus:
+            continue
+        if cluster_index(clus) is None:
+            raise SkelshopError(path, f"line {lineno}: {clus!r} is not a cluster name (c<number>)")
+        if not label:
+            raise SkelshopError(path, f"line {lineno}: cluster {clus} has an empty label")
+        if clus in seen:
+            raise SkelshopError(
+                path, f"line {lineno}: cluster {clus} is already named on line {seen[clus]}"
+            )
+        seen[clus] = lineno
+        rows.append(Identification(label=label, clus=clus))
     return rows
 
 
@@ -79,8 +63,5 @@ def write_identifications(path: str | Path, rows: list[Identification]) -> None:
     clusters = [r.clus for r in named]
     if len(set(clusters)) != len(clusters):
         raise ValueError("a cluster may be named only once")
-    with atomic_text(path) as handle:
-        out = csv.writer(handle, lineterminator="\n")
-        out.writerow(COLUMNS)
-        for row in sorted(named, key=lambda r: cluster_index(r.clus) or 0):
-            out.writerow([row.label.strip(), row.clus])
+    write_csv_table(path, COLUMNS, ([row.label.strip(), row.clus] for row in
+                                    sorted(named, key=lambda r: cluster_index(r.clus) or 0)))

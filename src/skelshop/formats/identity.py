@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from skelshop.errors import SkelshopError
-from skelshop.formats.atomic import atomic_text
+from skelshop.formats.csv_table import read_csv_table, write_csv_table
 
 NOCLUS = "noclus"
 CLUSTER_LABEL = re.compile(r"^c\d+$")
@@ -34,14 +33,11 @@ def is_person_name(label: str) -> bool:
 
 def write_identities(path: str | Path, rows: list[IdentityRow], with_times: bool = False) -> None:
     """Write rows sorted by (seg, skel_id); times as extra columns when asked."""
-    with atomic_text(path) as handle:
-        out = csv.writer(handle, lineterminator="\n")
-        out.writerow(COLUMNS + (TIME_COLUMNS if with_times else ()))
-        for row in sorted(rows, key=lambda r: (r.seg, r.skel_id, r.label)):
-            values: list = [row.seg, row.skel_id, row.label]
-            if with_times:
-                values += [_fmt_time(row.start), _fmt_time(row.end)]
-            out.writerow(values)
+    ordered = sorted(rows, key=lambda r: (r.seg, r.skel_id, r.label))
+    write_csv_table(path, COLUMNS + (TIME_COLUMNS if with_times else ()), (
+        [r.seg, r.skel_id, r.label, *([_fmt_time(r.start), _fmt_time(r.end)] if with_times else [])]
+        for r in ordered
+    ))
 
 
 def _fmt_time(value: float | None) -> str:
@@ -50,22 +46,14 @@ def _fmt_time(value: float | None) -> str:
 
 def read_identities(path: str | Path) -> list[IdentityRow]:
     """Read an identity (or segsout) CSV written by us or the original."""
-    path = Path(path)
-    if not path.is_file():
-        raise SkelshopError(path, "no such identity CSV")
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise SkelshopError(path, f"missing column(s) {', '.join(missing)}")
-        rows = []
-        for lineno, rec in enumerate(reader, 2):
-            try:
-                rows.append(IdentityRow(
-                    seg=int(rec["seg"]), skel_id=int(rec["skel_id"]), label=rec["label"],
-                    start=float(rec["start"]) if rec.get("start") else None,
-                    end=float(rec["end"]) if rec.get("end") else None,
-                ))
-            except (TypeError, ValueError):
-                raise SkelshopError(path, f"line {lineno}: bad row {rec}") from None
+    rows = []
+    for lineno, rec in read_csv_table(path, COLUMNS, "identity CSV"):
+        try:
+            rows.append(IdentityRow(
+                seg=int(rec["seg"]), skel_id=int(rec["skel_id"]), label=rec["label"],
+                start=float(rec["start"]) if rec.get("start") else None,
+                end=float(rec["end"]) if rec.get("end") else None,
+            ))
+        except ValueError:
+            raise SkelshopError(path, f"line {lineno}: bad row {rec}") from None
     return rows

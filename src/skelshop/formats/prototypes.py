@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 from skelshop.errors import SkelshopError
-from skelshop.formats.atomic import atomic_text
+from skelshop.formats.csv_table import read_csv_table, write_csv_table
 
 COLUMNS = ("clus_idx", "video_idx", "frame_num", "pers_id")
 
@@ -25,27 +24,16 @@ class Prototype:
 def write_prototypes(path: str | Path, protos: list[Prototype]) -> None:
     """Write prototypes grouped by cluster, keeping each cluster's best-first order."""
     ordered = sorted(protos, key=lambda p: p.clus_idx)  # stable: keeps rank within a cluster
-    with atomic_text(path) as handle:
-        out = csv.writer(handle, lineterminator="\n")
-        out.writerow(COLUMNS)
-        for p in ordered:
-            out.writerow([p.clus_idx, p.video_idx, p.frame_num, p.pers_id])
+    write_csv_table(path, COLUMNS, ([p.clus_idx, p.video_idx, p.frame_num, p.pers_id]
+                                    for p in ordered))
 
 
 def read_prototypes(path: str | Path) -> list[Prototype]:
     """Read a prototypes CSV written by us or the original SkelShop."""
-    path = Path(path)
-    if not path.is_file():
-        raise SkelshopError(path, "no such prototypes CSV")
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise SkelshopError(path, f"missing column(s) {', '.join(missing)}")
-        protos = []
-        for lineno, rec in enumerate(reader, 2):
-            try:
-                protos.append(Prototype(*(int(rec[c]) for c in COLUMNS)))
-            except (TypeError, ValueError):
-                raise SkelshopError(path, f"line {lineno}: bad row {rec}") from None
+    protos = []
+    for lineno, rec in read_csv_table(path, COLUMNS, "prototypes CSV"):
+        try:
+            protos.append(Prototype(*(int(rec[c]) for c in COLUMNS)))
+        except ValueError:
+            raise SkelshopError(path, f"line {lineno}: bad row {rec}") from None
     return protos

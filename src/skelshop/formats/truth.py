@@ -11,13 +11,15 @@ Format: CSV with columns `video,seg,skel_id,label` and optionally `in_refs`.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 from skelshop.errors import SkelshopError
+from skelshop.formats.csv_table import read_csv_table
 
 COLUMNS = ("video", "seg", "skel_id", "label")
+PREDICTION_COLUMNS = ("seg", "skel_id", "label")
+Key = tuple[str, int, int]  # (video file name, shot, track)
 TRUE_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
@@ -34,29 +36,33 @@ class TruthRow:
 
 def read_truth(path: str | Path) -> list[TruthRow]:
     """Read a ground-truth CSV; duplicate keys and bad rows are errors naming the line."""
-    path = Path(path)
-    if not path.is_file():
-        raise SkelshopError(path, "no such truth file")
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(row for row in handle if not row.startswith("#"))
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise SkelshopError(path, f"missing column(s) {', '.join(missing)}")
-        rows, seen = [], set()
-        for lineno, rec in enumerate(reader, 2):
-            try:
-                row = TruthRow(Path(rec["video"]).name, int(rec["seg"]), int(rec["skel_id"]),
-                               rec["label"].strip(),
-                               TRUE_WORDS[(rec.get("in_refs") or "true").strip().lower()])
-            except (KeyError, TypeError, ValueError):
-                raise SkelshopError(path, f"line {lineno}: bad row") from None
-            if not row.label:
-                raise SkelshopError(path, f"line {lineno}: empty label")
-            key = (row.video, row.seg, row.skel_id)
-            if key in seen:
-                raise SkelshopError(path, f"line {lineno}: duplicate row for {key}")
-            seen.add(key)
-            rows.append(row)
+    rows, seen = [], set()
+    for lineno, rec in read_csv_table(path, COLUMNS, "truth file", skip_comments=True):
+        try:
+            row = TruthRow(Path(rec["video"]).name, int(rec["seg"]), int(rec["skel_id"]),
+                           rec["label"].strip(),
+                           TRUE_WORDS[(rec.get("in_refs") or "true").strip().lower()])
+        except (KeyError, ValueError):
+            raise SkelshopError(path, f"row {lineno}: bad row") from None
+        if not row.label:
+            raise SkelshopError(path, f"row {lineno}: empty label")
+        key = (row.video, row.seg, row.skel_id)
+        if key in seen:
+            raise SkelshopError(path, f"row {lineno}: duplicate row for {key}")
+        seen.add(key)
+        rows.append(row)
     if not rows:
         raise SkelshopError(path, "no truth rows")
     return rows
+
+
+def read_predictions(path: str | Path) -> dict[Key, str]:
+    """Labels by (video file name, seg, skel_id) of identities.csv or a `seg,skel_id,label` CSV."""
+    out = {}
+    for lineno, rec in read_csv_table(path, PREDICTION_COLUMNS, "prediction CSV"):
+        try:
+            key = (Path(rec.get("video", "")).name, int(rec["seg"]), int(rec["skel_id"]))
+        except ValueError:
+            raise SkelshopError(path, f"line {lineno}: bad row") from None
+        out[key] = rec["label"]
+    return out
