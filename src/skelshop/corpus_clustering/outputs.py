@@ -11,13 +11,14 @@ from skelshop.cluster.prototypes import prototype_nodes
 from skelshop.corpus_clustering.run import ClusOutcome, ClusSettings, search_rows_as_dicts
 from skelshop.formats.cluster_model import ClusterModel, ClusterParams, write_cluster_model
 from skelshop.formats.corpus import CorpusEntry
+from skelshop.formats.identifications import cluster_name
 from skelshop.formats.identity import NOCLUS, IdentityRow, write_identities
 from skelshop.formats.prototypes import Prototype, write_prototypes
 
 
 def cluster_label(label: int) -> str:
     """`c<k>` for a cluster, `noclus` for noise."""
-    return NOCLUS if label < 0 else f"c{label}"
+    return NOCLUS if label < 0 else cluster_name(label)
 
 
 def segsout_rows(outcome: ClusOutcome, video_idx: int) -> list[IdentityRow]:
