@@ -10,17 +10,16 @@ from pathlib import Path
 from skelshop.corpus.artifacts import artifact_names
 from skelshop.corpus.naming import Naming, cluster_names, direct_names
 from skelshop.corpus.scheduler import run_tasks
+from skelshop.corpus.shot_times import shot_seconds
 from skelshop.corpus.video_task import VideoResult, process_video
 from skelshop.corpus_clustering.faces import load_corpus_faces
 from skelshop.corpus_clustering.outputs import cluster_label, write_outputs
 from skelshop.corpus_clustering.run import ClusSettings, cluster_fixed
-from skelshop.errors import SkelshopError
 from skelshop.formats.corpus import CorpusEntry, write_corpus
 from skelshop.formats.corpus_identities import CorpusIdentity, write_corpus_identities
-from skelshop.formats.face_dump import count_faces, read_dump_attrs
+from skelshop.formats.face_dump import count_faces
 from skelshop.formats.identifications import Identification, write_identifications
 from skelshop.formats.identity import NOCLUS
-from skelshop.formats.scenes import ShotList, read_shots
 from skelshop.references.library import load_reference_library
 
 log = logging.getLogger(__name__)
@@ -125,13 +124,11 @@ def _identities(entries: list[CorpusEntry], tracks: list[tuple[int, int, int]],
                 direct: dict[tuple[int, int, int], Naming],
                 by_cluster: dict[str, Naming]) -> list[CorpusIdentity]:
     """One row per track: a direct name first, else its cluster's name, else its cluster."""
-    timing = [_shot_timing(e) for e in entries]
+    timing = [shot_seconds(e) for e in entries]
     rows = []
     for key in tracks:
         video_idx, seg, pers = key
-        shots, fps, num_frames = timing[video_idx]
-        first, stop = shots.bounds(seg, num_frames)
-        start, end = first / fps, stop / fps
+        start, end = timing[video_idx][seg]
         base = CorpusIdentity(str(entries[video_idx].video), seg, pers, start, end, NOCLUS, "none")
         cluster = labels.get(key, -1)
         clus = cluster_label(cluster) if cluster >= 0 else None
@@ -147,11 +144,3 @@ def _identities(entries: list[CorpusEntry], tracks: list[tuple[int, int, int]],
             rows.append(base)
     return rows
 
-
-def _shot_timing(entry: CorpusEntry) -> tuple[ShotList, float, int | None]:
-    """A video's shots, frame rate and length, to turn shot indices into seconds."""
-    attrs = read_dump_attrs(entry.faces) or {}
-    if entry.group is None:
-        raise SkelshopError(entry.faces, "corpus row has no scenes file")
-    fps = float(attrs.get("fps", 0.0)) or 1.0
-    return read_shots(entry.group, entry.group_typ), fps, int(attrs.get("num_frames", 0)) or None

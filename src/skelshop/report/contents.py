@@ -10,11 +10,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from skelshop.corpus.shot_times import shot_seconds, video_seconds
 from skelshop.formats.corpus import read_corpus
 from skelshop.formats.corpus_identities import CorpusIdentity, read_corpus_identities
-from skelshop.formats.face_dump import read_dump_attrs, read_face_dump
+from skelshop.formats.face_dump import read_face_dump
 from skelshop.formats.identity import NOCLUS
-from skelshop.formats.scenes import read_shots
 
 
 @dataclass
@@ -82,13 +82,7 @@ def gather(out_dir: Path) -> ReportContents:
     for entry in entries:
         name = str(entry.video)
         chips = _best_chips(entry.faces)
-        dump_fps, num_frames = _timing(entry.faces)
-        shots = []
-        if entry.group is not None and entry.group.is_file() and dump_fps:
-            shot_list = read_shots(entry.group, entry.group_typ)
-            shots = [tuple(b / dump_fps for b in shot_list.bounds(i, num_frames))
-                     for i in range(len(shot_list))]
-        section = VideoSection(Path(name).name, num_frames / dump_fps if dump_fps else 0.0, shots)
+        section = VideoSection(Path(name).name, video_seconds(entry)[1], shot_seconds(entry))
         for row in sorted(by_video.get(name, []), key=lambda r: (r.seg, r.skel_id)):
             app = Appearance(row.video, row.seg, row.skel_id, row.start, row.end, row.label,
                              row.named_by, row.distance, chips.get((row.seg, row.skel_id)))
@@ -98,9 +92,3 @@ def gather(out_dir: Path) -> ReportContents:
         videos.append(section)
     return ReportContents(videos, dict(people))
 
-
-def _timing(faces_path: Path) -> tuple[float, int]:
-    attrs = read_dump_attrs(faces_path) if faces_path.is_file() else None
-    if not attrs:
-        return 0.0, 0
-    return float(attrs.get("fps", 0.0)), int(attrs.get("num_frames", 0))
