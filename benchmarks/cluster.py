@@ -12,10 +12,18 @@ fresh subprocess, so its wall time includes numba compilation, and its peak memo
   with edges over 0.6 (dlib's threshold) dropped, as `skelshop iden clus` runs it
 - original: sklearn-ann's RnnDBSCAN on sklearn-ann's PyNNDescentTransformer (pynndescent
   defaults), the original SkelShop stack
-- paper: our RNN-DBSCAN exactly as the paper (no edge cap), on the ours/pynndescent graph
+- paper: our RNN-DBSCAN exactly as the paper (no edge cap), on the ours/pynndescent graph;
+  paper+cannot: the same with the group shots' cannot-links split (it merges people, so
+  it shows what the split does)
 - same-graph: sklearn-ann's RnnDBSCAN on the graph ours/pynndescent built, so only the
   clustering code differs (its time is clus_s; ours on that graph is in the notes)
+- ours+cannot/pynndescent: ours/pynndescent as `corpus run` fits it (the `RnnDbscan`
+  estimator), with the cannot-links of synthetic group shots (`group_shot_pairs`: 30 % of
+  tracks share a shot with 1-5 other people) enforced by splitting
 - sklearn DBSCAN and HDBSCAN on the embeddings (exact)
+
+`viol` counts cannot-link violations: track pairs seen in one shot that the method's
+track labels (majority of their faces) put in one cluster.
 
 Each run gets `--cap` seconds and a 12 GiB address-space limit; a method that runs out of
 either is reported as such, and methods whose cost grows quadratically are not started at
@@ -73,6 +81,22 @@ def work_ours(backend: str, x: np.ndarray, k: int, out: Path) -> None:
     np.save(out / "labels.npy", result.labels)
     _save_graph(out, graph.indices, graph.distances)
     _emit(graph_s=built - start, clus_s=done - built, peak_gb=_peak_gb())
+
+
+def work_ours_cannot(backend: str, x: np.ndarray, k: int, out: Path, data: Path) -> None:
+    from skelshop.cluster.estimators import RnnDbscan
+    from skelshop.cluster.knn import build_knn_graph
+
+    track = np.load(data.with_name(data.stem + "_track.npy"))
+    pairs = np.load(data.with_name(data.stem + "_pairs.npy"))
+    start = time.perf_counter()
+    graph = build_knn_graph(x, k, backend=backend, seed=0, threads=2, exact_below=0)
+    built = time.perf_counter()
+    model = RnnDbscan(k=k, max_dist=MAX_DIST).fit(x, graph=graph, groups=track, cannot_link=pairs)
+    done = time.perf_counter()
+    np.save(out / "labels.npy", model.labels_)
+    _emit(graph_s=built - start, clus_s=done - built, peak_gb=_peak_gb(),
+          viol_fit=model.n_violations_fit_)
 
 
 def work_original(x: np.ndarray, k: int, out: Path) -> None:
@@ -134,6 +158,22 @@ def work_paper(graph_dir: Path, out: Path) -> None:
     np.save(out / "labels.npy", labels)
 
 
+def work_paper_cannot(graph_dir: Path, data: Path, out: Path) -> None:
+    from skelshop.cluster.estimators import RnnDbscan
+    from skelshop.cluster.knn.graph import KnnGraph
+
+    graph = KnnGraph(np.load(graph_dir / "graph_indices.npy"),
+                     np.load(graph_dir / "graph_distances.npy"))
+    x = np.load(data)
+    track = np.load(data.with_name(data.stem + "_track.npy"))
+    pairs = np.load(data.with_name(data.stem + "_pairs.npy"))
+    start = time.perf_counter()
+    model = RnnDbscan(k=graph.k).fit(x, graph=graph, groups=track, cannot_link=pairs)
+    _emit(clus_s=time.perf_counter() - start, peak_gb=_peak_gb(),
+          viol_fit=model.n_violations_fit_)
+    np.save(out / "labels.npy", model.labels_)
+
+
 def work_sklearn(name: str, x: np.ndarray, out: Path) -> None:
     from sklearn.cluster import DBSCAN, HDBSCAN
 
@@ -156,9 +196,14 @@ def worker(args: argparse.Namespace) -> None:
     if args.worker == "paper":
         work_paper(Path(args.graph_dir), out)
         return
+    if args.worker == "paper+cannot":
+        work_paper_cannot(Path(args.graph_dir), Path(args.data), out)
+        return
     x = np.load(args.data)
     if args.worker.startswith("ours/"):
         work_ours(args.worker.split("/", 1)[1], x, args.k, out)
+    elif args.worker.startswith("ours+cannot/"):
+        work_ours_cannot(args.worker.split("/", 1)[1], x, args.k, out, Path(args.data))
     elif args.worker == "original":
         work_original(x, args.k, out)
     else:
@@ -191,13 +236,15 @@ class Row:
     status: str = ""
 
 
-SHARED_GRAPH = ("paper", "same-graph")  # cluster the graph ours/pynndescent built
+SHARED_GRAPH = ("paper", "paper+cannot", "same-graph")  # cluster the graph ours/pynndescent built
 METHODS = [
     Method("ours/exact", "ours, exact kNN (BLAS)", 2.0),
     Method("ours/pynndescent", "ours, pynndescent", 1.1),
     Method("ours/faiss", "ours, faiss HNSW", 1.1),
     Method("ours/hnswlib", "ours, hnswlib", 1.1, needs_hnswlib=True),
+    Method("ours+cannot/pynndescent", "ours, pynndescent, cannot-links split", 1.1),
     Method("paper", "ours uncapped (paper), our pynnd graph", 1.1),
+    Method("paper+cannot", "uncapped (paper), cannot-links split", 1.1),
     Method("original", "sklearn-ann RnnDBSCAN + pynndescent", 1.1),
     Method("same-graph", "sklearn-ann RnnDBSCAN, our pynnd graph", 1.1),
     Method("sklearn/dbscan", f"sklearn DBSCAN eps={DBSCAN_EPS} ms={DBSCAN_MIN_SAMPLES}", 2.0),
@@ -234,8 +281,10 @@ def _failure(stderr: str) -> str:
     return "failed: " + (last[-1][:80] if last else "killed")
 
 
-def evaluate(row: Row, y: np.ndarray, x: np.ndarray, folder: Path, k: int) -> None:
-    """Add F scores and graph recall for whatever the worker left behind."""
+def evaluate(row: Row, y: np.ndarray, x: np.ndarray, folder: Path, k: int,
+             track: np.ndarray, pairs: np.ndarray) -> None:
+    """Add F scores, cannot-link violations and graph recall for what the worker left."""
+    from skelshop.cluster.cannot_link import count_violations, group_vote
     from skelshop.cluster.knn.exact import exact_search
     from skelshop.cluster.metrics import bcubed_scores, pairwise_scores
 
@@ -246,6 +295,8 @@ def evaluate(row: Row, y: np.ndarray, x: np.ndarray, folder: Path, k: int) -> No
         row.values["bcubed_f"] = bcubed_scores(y, labels).f1
         row.values["clusters"] = int(labels.max(initial=-1)) + 1
         row.values["noise"] = float((labels < 0).mean())
+        track_labels = group_vote(labels, track, int(track.max()) + 1)
+        row.values["viol"] = count_violations(track_labels, pairs)
     graph_path = folder / "graph_indices.npy"
     if graph_path.exists():
         indices = np.load(graph_path)[:, :k]
@@ -271,14 +322,15 @@ def fmt_row(row: Row) -> str:
         f"{format(total, '.1f') if total is not None else '-':>8}",
         f"{num('peak_gb', '.2f'):>6}", f"{num('recall', '.3f'):>6}",
         f"{num('pairwise_f', '.3f'):>6}", f"{num('bcubed_f', '.3f'):>6}",
-        f"{num('clusters', 'd'):>7}", f"{num('noise', '.3f'):>6}",
+        f"{num('clusters', 'd'):>7}", f"{num('noise', '.3f'):>6}", f"{num('viol', 'd'):>6}",
     ]
     line = " ".join(cells)
     return f"{line}  {row.status}" if row.status else line
 
 
 HEADER = (f"{'N':>8} {'method':<40} {'graph_s':>8} {'clus_s':>8} {'total_s':>8} "
-          f"{'peakGB':>6} {'recall':>6} {'pairF':>6} {'b3F':>6} {'clusters':>7} {'noise':>6}")
+          f"{'peakGB':>6} {'recall':>6} {'pairF':>6} {'b3F':>6} {'clusters':>7} {'noise':>6} "
+          f"{'viol':>6}")
 
 
 def main() -> None:
@@ -299,7 +351,7 @@ def main() -> None:
 
     import importlib.util
 
-    from skelshop.cluster.synthetic import face_like
+    from skelshop.cluster.synthetic import face_like_tracks, group_shot_pairs
 
     lines: list[str] = []
 
@@ -326,9 +378,15 @@ def main() -> None:
     say(HEADER)
     with tempfile.TemporaryDirectory(prefix="skelshop-bench-") as tmp:
         for n in args.sizes:
-            x, y = face_like(n, seed=0)
+            synth = face_like_tracks(n, seed=0)
+            x, y, track = synth.x, synth.identity, synth.track
+            pairs = group_shot_pairs(track, y, seed=0)
             data = Path(tmp) / f"x{n}.npy"
             np.save(data, x)
+            np.save(data.with_name(data.stem + "_track.npy"), track)
+            np.save(data.with_name(data.stem + "_pairs.npy"), pairs)
+            say(f"# N={n}: {int(track.max()) + 1} tracks, {len(pairs)} cannot-link pairs "
+                "from synthetic group shots")
             graph_dirs: dict[str, Path] = {}
             graph_rows: dict[str, Row] = {}
             for m in methods:
@@ -362,14 +420,17 @@ def main() -> None:
                         graph_rows[m.name] = row
                     if m.name == "same-graph":
                         _same_graph_values(row, folder)
-                    evaluate(row, y, x, folder, args.k)
+                    evaluate(row, y, x, folder, args.k, track, pairs)
+                    if "viol_fit" in row.values:
+                        row.status = (f"{row.values.pop('viol_fit')} violated before the split"
+                                      + (f"; {row.status}" if row.status else ""))
                     if m.name in SHARED_GRAPH and "ours/pynndescent" in graph_rows:
                         shared = graph_rows["ours/pynndescent"].values
                         for key in ("graph_s", "recall"):
                             if key in shared:
                                 row.values[key] = shared[key]
                 say(fmt_row(row))
-            del x, y
+            del x, y, track, pairs
     say(f"# load average at end {os.getloadavg()[0]:.1f}")
 
 

@@ -60,7 +60,7 @@ def test_times_are_kept(ids: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("ids_text", "problem"), [
-    ("label,clus\nA,c0\nB,c0\n", "line 3: cluster c0 is already named on line 2"),
+    ("label,clus\nA,c0\nB,c0\n", "line 3: cluster c0 is already named 'A' on line 2"),
     ("label,clus\nA,noclus\n", "line 2: 'noclus' is not a cluster name (c<number>)"),
     ("label,clus\nA,franck\n", "line 2: 'franck' is not a cluster name (c<number>)"),
     ("label\nA\n", "not a valid identifications CSV: missing column(s) clus"),
@@ -83,3 +83,30 @@ def test_bad_segs_leave_no_output(ids: Path, tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"error: {segs}: line 2")
     assert not out.exists()
+
+
+def test_originals_skipped_rows(segs: Path, tmp_path: Path) -> None:
+    """The original's whoisthis wrote `,c2` for a skipped cluster: it stays unnamed."""
+    ids = tmp_path / "cluster.identifications.csv"
+    ids.write_text("label,clus\nQ76,c0\n,c2\n,c7\n")
+    out = tmp_path / "out.csv"
+    proc = skelshop("iden", "applymap", segs, ids, out)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_text().splitlines() == [
+        "seg,skel_id,label", "0,0,Q76", "0,1,noclus", "1,0,c2", "2,3,Q76", "3,1,c7"]
+    proc = skelshop("iden", "applymap", segs, ids, out, "--filter-unlabeled")
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_text().splitlines() == ["seg,skel_id,label", "0,0,Q76", "2,3,Q76"]
+
+
+@pytest.mark.parametrize("which", ["segs", "ids", "link"])
+def test_output_over_an_input_is_refused(segs: Path, ids: Path, tmp_path: Path,
+                                         which: str) -> None:
+    before = {p: p.read_bytes() for p in (segs, ids)}
+    out = {"segs": segs, "ids": ids, "link": tmp_path / "link.csv"}[which]
+    if which == "link":
+        out.symlink_to(segs)
+    proc = skelshop("iden", "applymap", segs, ids, out)
+    assert proc.returncode == 2 and proc.stderr.startswith(f"error: {out}: "), proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert {p: p.read_bytes() for p in (segs, ids)} == before

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
+import hmac
 import io
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -20,8 +25,11 @@ from PIL import Image
 
 from skelshop.references.file_names import MAX_NAME_CHARS, commons_title, local_name
 from skelshop.references.http_client import parse_retry_after, user_agent
+from skelshop.references.oauth1 import hmac_sha1_signature, signature_base_string
 
 FILEPATH_PREFIX = "/wiki/Special:FilePath/"
+TRICKLE_S = 0.3
+CHUNK = 64 * 1024
 UPLOAD_PREFIX = "/upload/"
 TOKEN = "b8d15147d1cfed1129f1f7f38e2acb03.9f8b5d50d1861bf2198ead63ff345c4a94986c61"
 
@@ -38,12 +46,39 @@ class ServiceState:
     fail_once: dict[str, str] = field(default_factory=dict)  # title -> "500" | "truncate"
     always_truncate: set[str] = field(default_factory=set)
     not_images: set[str] = field(default_factory=set)
+    trickle: set[str] = field(default_factory=set)  # one byte every TRICKLE_S, never done
+    declared_huge: set[str] = field(default_factory=set)  # says 300 MB, JPEG magic, then zeros
+    close_delimited: set[str] = field(default_factory=set)  # no Content-Length: ends on close
+    oauth1: tuple[str, str, str, str] | None = None  # creds the Commons service accepts
+    redirect_to: dict[str, str] = field(default_factory=dict)  # title -> Location
+    stop: threading.Event = field(default_factory=threading.Event)
     log: list[tuple[float, str, str, dict, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def hits(self, prefix: str) -> list[tuple[float, str, str, dict, str]]:
         """Logged requests whose path starts with `prefix`."""
         return [entry for entry in self.log if entry[2].startswith(prefix)]
+
+
+def _pct(text: str) -> str:
+    return quote(text, safe="~")
+
+
+def _oauth1_valid(header: str, creds: tuple[str, str, str, str], method: str, url: str,
+                  query: str) -> bool:
+    """Check an OAuth 1.0a HMAC-SHA1 signature as a service would (RFC 5849 3.4)."""
+    consumer_key, consumer_secret, token, token_secret = creds
+    fields = dict(re.findall(r'(\w+)="([^"]*)"', header[len("OAuth "):]))
+    fields = {k: unquote(v) for k, v in fields.items()}
+    if fields.get("oauth_consumer_key") != consumer_key or fields.get("oauth_token") != token:
+        return False
+    signature = fields.pop("oauth_signature", "")
+    params = [("query", query), *fields.items()]
+    pairs = sorted((_pct(k), _pct(v)) for k, v in params)
+    base = "&".join([method, _pct(url.split("?")[0]), _pct("&".join(f"{k}={v}" for k, v in pairs))])
+    key = f"{_pct(consumer_secret)}&{_pct(token_secret)}".encode()
+    expected = base64.b64encode(hmac.new(key, base.encode(), hashlib.sha1).digest()).decode()
+    return hmac.compare_digest(signature, expected)
 
 
 def _bindings(rows: list[tuple[str, str]]) -> bytes:
@@ -119,6 +154,12 @@ def _handler(state: ServiceState) -> type[BaseHTTPRequestHandler]:
             self._send(200, body, "application/sparql-results+json")
 
         def _commons(self, query: str) -> None:
+            auth = self.headers.get("Authorization", "")
+            if state.oauth1 is not None and auth.startswith("OAuth "):
+                if not _oauth1_valid(auth, state.oauth1, self.command, self._url(), query):
+                    self._send(401, b"bad signature", "text/plain")
+                    return
+                return self._commons_answer(query)
             cookies = self.headers.get("Cookie", "")
             if f"wcqsOauth={TOKEN}" not in cookies:
                 self._send(403, b"<html>log in first</html>", "text/html")
@@ -127,6 +168,13 @@ def _handler(state: ServiceState) -> type[BaseHTTPRequestHandler]:
                 self._send(307, b"", "text/plain", {"Location": "/commons-sparql",
                                                     "Set-Cookie": "wcqsSession=jwt123; Path=/"})
                 return
+            self._commons_answer(query)
+
+        def _url(self) -> str:
+            host, port = self.server.server_address[:2]
+            return f"http://{host}:{port}{self.path}"
+
+        def _commons_answer(self, query: str) -> None:
             assert "wdt:P180" in query
             qids = re.findall(r"wd:(Q\d+)", query)
             rows = [(q, "https://upload.local/wikipedia/commons/a/ab/" + quote(t.replace(" ", "_")))
@@ -138,6 +186,9 @@ def _handler(state: ServiceState) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             if parts.path.startswith(FILEPATH_PREFIX):
                 title = unquote(parts.path[len(FILEPATH_PREFIX):])
+                if title in state.redirect_to:
+                    self._send(302, b"", "text/plain", {"Location": state.redirect_to[title]})
+                    return
                 target = UPLOAD_PREFIX + quote(title) + (f"?{parts.query}" if parts.query else "")
                 self._send(302, b"", "text/plain", {"Location": target})
             elif parts.path.startswith(UPLOAD_PREFIX):
@@ -145,7 +196,38 @@ def _handler(state: ServiceState) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(404, b"", "text/plain")
 
+        def _stream(self, first: bytes, declared: int | None, then: bytes, pause: float) -> None:
+            """Headers, `first`, then `then` every `pause` s until the client hangs up."""
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            if declared is not None:
+                self.send_header("Content-Length", str(declared))
+            self.end_headers()
+            self.close_connection = True
+            try:
+                self.wfile.write(first)
+                self.wfile.flush()
+                for _ in range(2000):  # bounded, whatever the client does
+                    if state.stop.wait(pause):
+                        return
+                    self.wfile.write(then)
+                    self.wfile.flush()
+            except OSError:  # the client gave up: what the tests want
+                return
+
         def _upload(self, title: str, params: dict) -> None:
+            if title in state.trickle:
+                return self._stream(b"\xff\xd8\xff\xe0", 10_000, b"x", TRICKLE_S)
+            if title in state.declared_huge:
+                return self._stream(b"\xff\xd8\xff\xe0", 300 * 2**20, bytes(CHUNK), 0.0)
+            if title in state.close_delimited:
+                self.send_response(200)
+                self.send_header("Content-Type", "image/jpeg")
+                self.end_headers()
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.wfile.write(state.images[title])
+                return None
             if title not in state.images:
                 self._send(404, b"no such file", "text/plain")
                 return
@@ -207,6 +289,7 @@ def service(sample_media: Path):
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     yield base, state
+    state.stop.set()
     server.shutdown()
     server.server_close()
 
@@ -377,3 +460,178 @@ def test_retry_after_and_user_agent() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
     assert parse_retry_after("soon") is None
     assert "me@example.org" in user_agent("me@example.org")
+
+
+def _quiet_state(state: ServiceState, q1: list[str]) -> None:
+    state.sparql_429_first = False
+    state.fail_once.clear()
+    state.people["Q1"] = q1
+
+
+def _parts(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.name.endswith(".part")]
+
+
+def test_trickling_body_ends_at_the_download_deadline(service, tmp_path: Path) -> None:
+    base, state = service
+    state.trickle.add("Slow.jpg")
+    _quiet_state(state, ["Slow.jpg", "Franck%20One.jpg"])
+    listin = tmp_path / "people.txt"
+    listin.write_text("Q1\n")
+    refout = tmp_path / "refs"
+    proc = _run(base, "entities", str(listin), str(refout), "--download-deadline", "1.5",
+                "--tries", "3", "--backoff", "0.05")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Slow.jpg" in proc.stdout and "1.5 s deadline" in proc.stdout, proc.stdout
+    assert sorted(p.name for p in (refout / "Q1").iterdir()) == ["Franck%20One.jpg"]
+    assert _parts(tmp_path) == []
+
+
+def test_sigterm_during_a_stalled_download_stops_at_once(service, tmp_path: Path) -> None:
+    base, state = service
+    state.trickle.add("Slow.jpg")
+    _quiet_state(state, ["Slow.jpg"])
+    listin = tmp_path / "people.txt"
+    listin.write_text("Q1\n")
+    refout = tmp_path / "refs"
+    env = {**os.environ, "SKELSHOP_WIKIDATA_SPARQL": f"{base}/sparql",
+           "SKELSHOP_COMMONS_FILEPATH": f"{base}{FILEPATH_PREFIX}"}
+    proc = subprocess.Popen([sys.executable, "-m", "skelshop", "-q", "iden", "buildrefs",
+                             "entities", str(listin), str(refout)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        # The default deadline is minutes away: only obeying SIGTERM ends this run soon.
+        for _ in range(600):
+            if _parts(refout) if refout.exists() else []:
+                break
+            time.sleep(0.05)
+        assert _parts(refout), "the download never started"
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode in (130, 143), err
+    assert "Traceback" not in err and "interrupted" in err
+    assert _parts(tmp_path) == [] and not (refout / "Q1" / "Slow.jpg").exists()
+
+
+def test_oversized_and_undecodable_bodies_are_refused(service, sample_media: Path,
+                                                      tmp_path: Path) -> None:
+    base, state = service
+    jpeg = state.images["Franck One.jpg"]
+    state.images.update({
+        "Huge.jpg": b"", "Endless.jpg": b"\xff\xd8\xff\xe0" + bytes(3 * 2**20),
+        "Garbage.jpg": b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40,
+        "Short.jpg": jpeg[: len(jpeg) // 2],  # whole as served (right Content-Length), but cut
+    })
+    state.declared_huge.add("Huge.jpg")
+    state.close_delimited.add("Endless.jpg")
+    state.redirect_to["Ftp.jpg"] = "ftp://files.example.org/Ftp.jpg"
+    _quiet_state(state, ["Huge.jpg", "Endless.jpg", "Garbage.jpg", "Short.jpg", "Ftp.jpg",
+                         "Franck%20One.jpg"])
+    listin = tmp_path / "people.txt"
+    listin.write_text("Q1\n")
+    refout = tmp_path / "refs"
+    proc = _run(base, "entities", str(listin), str(refout), "--width", "0", "--max-image-mb",
+                "2", "--backoff", "0.05", "--download-deadline", "30", "--max-per-person", "9")
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the ftp redirect failed
+    rows = {line.split()[1]: line for line in proc.stdout.splitlines()
+            if line.startswith("  Q1 ")}
+    assert "too large (300.0 MB; the limit is 2.0 MB)" in rows["Huge.jpg"]
+    assert "too large (more than 2.0 MB)" in rows["Endless.jpg"]
+    assert "corrupt image (its header cannot be decoded)" in rows["Garbage.jpg"]
+    assert "corrupt image" in rows["Short.jpg"] and "truncated" in rows["Short.jpg"]
+    assert "unsupported URL scheme" in rows["Ftp.jpg"] and "ftp://" in rows["Ftp.jpg"]
+    assert sorted(p.name for p in (refout / "Q1").iterdir()) == ["Franck%20One.jpg"]
+    assert _parts(tmp_path) == []
+
+
+@pytest.mark.parametrize(("option", "value", "problem"), [
+    ("--wikidata-endpoint", "not a url", "--wikidata-endpoint 'not a url' is not an http(s) URL"),
+    ("--filepath-url", "ftp://files.example.org/",
+     "is not an http(s) URL (scheme 'ftp' is not supported)"),
+    ("--wikidata-endpoint", "http://127.0.0.1:99999/sparql", "is not an http(s) URL"),
+])
+def test_bad_endpoints_are_one_line(service, tmp_path: Path, option: str, value: str,
+                                    problem: str) -> None:
+    base, state = service
+    listin = tmp_path / "people.txt"
+    listin.write_text("Q1\n")
+    proc = _run(base, "entities", str(listin), str(tmp_path / "refs"), option, value)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ") and problem in lines[0]
+    assert not state.log and not (tmp_path / "refs").exists()
+
+
+def test_outputs_never_replace_inputs(service, tmp_path: Path) -> None:
+    base, state = service
+    listin = tmp_path / "people.txt"
+    listin.write_text("Q1\n")
+    before = listin.read_bytes()
+    proc = _run(base, "entities", str(listin), str(listin))
+    assert proc.returncode == 2 and proc.stderr.startswith(f"error: {listin}: "), proc.stderr
+    assert listin.read_bytes() == before and not state.log
+
+
+def test_categories_humans_only_or_the_originals_query(service, tmp_path: Path) -> None:
+    base, state = service
+    state.sparql_429_first = False
+    state.people = {"Q4": ["Biden.png"]}
+    state.occupations = {"Q82955": ["Q4"]}
+    listin = tmp_path / "occupations.txt"
+    listin.write_text("Q82955\n")
+    proc = _run(base, "categories", str(listin), str(tmp_path / "a"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    query = parse_qs(state.hits("/sparql")[-1][4])["query"][0]
+    assert "?item wdt:P31 wd:Q5" in query
+    proc = _run(base, "categories", str(listin), str(tmp_path / "b"), "--any-item")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    query = parse_qs(state.hits("/sparql")[-1][4])["query"][0]
+    assert "P31" not in query and "wdt:P106/wdt:P279*" in query
+    assert (tmp_path / "b" / "Q4" / "Biden.png").is_file()
+
+
+ORIGINAL_CREDS = ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210fedcba98",
+                  "00112233445566778899aabbccddeeff", "ffeeddccbbaa99887766554433221100ffeeddcc")
+
+
+def test_commons_with_the_originals_oauth_creds(service, tmp_path: Path) -> None:
+    """The original read every second line of --oauth-creds as oauthlib Client arguments."""
+    base, state = service
+    state.sparql_429_first = False
+    state.oauth1 = ORIGINAL_CREDS
+    listin = tmp_path / "people.txt"
+    listin.write_text("Q2\n")
+    creds = tmp_path / "oauth.txt"
+    labels = ("Consumer token", "Consumer secret", "Access token", "Access secret")
+    creds.write_text("".join(f"{k}\n{v}\n" for k, v in zip(labels, ORIGINAL_CREDS, strict=True)))
+    refout = tmp_path / "refs"
+    proc = _run(base, "entities", str(listin), str(refout), "commons", "--oauth-creds", str(creds))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (refout / "Q2" / "Obama.jpg").read_bytes() == state.images["Obama.jpg"]
+    posts = state.hits("/commons-sparql")
+    assert len(posts) == 1 and posts[0][3]["Authorization"].startswith("OAuth ")
+    assert "Cookie" not in posts[0][3]
+    # The signature is checked: wrong secrets are refused by the service.
+    state.oauth1 = (*ORIGINAL_CREDS[:3], "another-secret-entirely-0000")
+    proc = _run(base, "entities", str(listin), str(tmp_path / "r2"), "commons",
+                "--oauth-creds", str(creds))
+    assert proc.returncode == 2 and "401" in proc.stderr and "--oauth-creds" in proc.stderr
+    # A file in another layout is one clear line.
+    creds.write_text("\n".join(ORIGINAL_CREDS) + "\n")
+    proc = _run(base, "entities", str(listin), str(tmp_path / "r3"), "commons",
+                "--oauth-creds", str(creds))
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert f"error: {creds}: expected the original's --oauth-creds layout" in proc.stderr
+
+
+def test_oauth1_signature_matches_rfc5849() -> None:
+    """RFC 5849 section 1.2's signed request."""
+    params = [("file", "vacation.jpg"), ("size", "original"),
+              ("oauth_consumer_key", "dpf43f3p2l4k3l03"), ("oauth_token", "nnch734d00sl2jdk"),
+              ("oauth_signature_method", "HMAC-SHA1"), ("oauth_timestamp", "137131202"),
+              ("oauth_nonce", "chapoH")]
+    base = signature_base_string("GET", "http://photos.example.net/photos", params)
+    assert hmac_sha1_signature(base, "kd94hf93k423kf44", "pfkkdhi9sl3r4s00") \
+        == "MdpQcU8iPSUjWoN/UDMsK2sui9I="

@@ -17,6 +17,7 @@ from skelshop.formats.cluster_model import (
     write_cluster_model,
 )
 from skelshop.formats.face_dump import EmbedderInfo
+from skelshop.formats.identity import read_identities
 from skelshop.formats.prototypes import Prototype, read_prototypes, write_prototypes
 
 
@@ -88,6 +89,35 @@ def test_newer_versions_are_refused(tmp_path: Path) -> None:
         read_cluster_model(tmp_path / "missing.h5")
 
 
+def test_paths_inside_the_model_folder_follow_a_moved_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "videos").mkdir(parents=True)
+    inside = [str(out / "videos" / "a.h5"), str(out / "videos" / "b.h5")]
+    model = replace(small_model(), face_dumps=inside, videos=["/elsewhere/a.mp4", "rel/b.mp4"])
+    write_cluster_model(out / "model.h5", model)
+    with h5py.File(out / "model.h5", "r") as h5:
+        stored = [v.decode() for v in h5["corpus/faces"][()]]
+        videos = [v.decode() for v in h5["corpus/videos"][()]]
+    assert stored == ["videos/a.h5", "videos/b.h5"]
+    assert videos == ["/elsewhere/a.mp4", str(Path.cwd() / "rel/b.mp4")]
+    moved = tmp_path / "moved"
+    out.rename(moved)
+    back = read_cluster_model(moved / "model.h5")
+    assert back.face_dumps == [str(moved / "videos" / "a.h5"), str(moved / "videos" / "b.h5")]
+    assert back.videos[0] == "/elsewhere/a.mp4"
+
+
+def test_version_1_paths_are_read_as_stored(tmp_path: Path) -> None:
+    model = replace(small_model(), face_dumps=["videos/a.h5", "/abs/b.h5"])
+    write_cluster_model(tmp_path / "m.h5", model)
+    with h5py.File(tmp_path / "m.h5", "a") as h5:  # what version 1 wrote: paths as given
+        h5.attrs["fmt_ver"] = 1
+        del h5["corpus/faces"]
+        h5.create_dataset("corpus/faces", data=np.array(["videos/a.h5", "/abs/b.h5"], dtype=object),
+                          dtype=h5py.string_dtype())
+    assert read_cluster_model(tmp_path / "m.h5").face_dumps == ["videos/a.h5", "/abs/b.h5"]
+
+
 def test_prototypes_round_trip_keeps_rank_order(tmp_path: Path) -> None:
     protos = [Prototype(1, 0, 10, 2), Prototype(0, 1, 5, 0), Prototype(1, 2, 7, 1),
               Prototype(0, 0, 3, 3)]
@@ -104,3 +134,25 @@ def test_prototypes_bad_input(tmp_path: Path) -> None:
     (tmp_path / "p.csv").write_text("clus_idx,video_idx,frame_num,pers_id\n0,x,1,2\n")
     with pytest.raises(SkelshopError, match="line 2"):
         read_prototypes(tmp_path / "p.csv")
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ("12345678901234567890,0,10,1", "line 2: clus_idx 12345678901234567890 is out of range"),
+    ("0,0,10,-1", "line 2: pers_id -1 is out of range"),
+    ("0,0,99999999999,1", "frame_num 99999999999 is out of range"),
+    ("0,1e3,10,1", "video_idx '1e3' is not a whole number"),
+])
+def test_prototypes_out_of_range(tmp_path: Path, row: str, message: str) -> None:
+    (tmp_path / "p.csv").write_text(f"clus_idx,video_idx,frame_num,pers_id\n{row}\n")
+    with pytest.raises(SkelshopError, match=message):
+        read_prototypes(tmp_path / "p.csv")
+
+
+def test_identity_csv_out_of_range(tmp_path: Path) -> None:
+    path = tmp_path / "ids.csv"
+    path.write_text("seg,skel_id,label\n0,1,Q1\n3,99999999999999999999,c2\n")
+    with pytest.raises(SkelshopError, match="line 3: skel_id 99999999999999999999 is out of range"):
+        read_identities(path)
+    path.write_text("seg,skel_id,label,start,end\n0,1,Q1,nan,2.0\n")
+    with pytest.raises(SkelshopError, match="line 2: start/end seconds are not finite"):
+        read_identities(path)

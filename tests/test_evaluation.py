@@ -38,12 +38,31 @@ def test_errors_count_as_they_should() -> None:
     assert result.pairwise.recall < 1.0
 
 
-def test_single_video_predictions_match_on_shot_and_track(tmp_path: Path) -> None:
+def test_one_videos_predictions_need_the_video(tmp_path: Path) -> None:
     path = tmp_path / "ids.csv"
     path.write_text("seg,skel_id,label\n0,0,ann\n1,0,ann\n1,1,bob\n")
-    pred = read_predictions(path)
-    result = evaluate(pred, TRUTH[:3])
-    assert result.identification.f1 == 1.0
+    with pytest.raises(SkelshopError, match="pass --video NAME"):
+        read_predictions(path)
+    pred = read_predictions(path, video="/somewhere/a.mp4")
+    result = evaluate(pred, TRUTH, video="a.mp4")
+    assert result.identification.f1 == 1.0 and result.tracks == 3 and result.unscored == []
+    with pytest.raises(SkelshopError, match=r"no truth rows for --video c\.mp4"):
+        evaluate(read_predictions(path, video="c.mp4"), TRUTH, video="c.mp4")
+
+
+def test_predicted_tracks_without_truth_are_listed_not_scored(tmp_path: Path) -> None:
+    path = tmp_path / "identities.csv"
+    path.write_text("video,seg,skel_id,label\n/x/a.mp4,0,0,ann\n/x/a.mp4,5,2,c1\n"
+                    "/x/b.mp4,0,0,c1\n/x/z.mp4,0,0,c1\n")
+    result = evaluate(read_predictions(path), TRUTH)
+    assert result.unscored == [("a.mp4", 5, 2), ("z.mp4", 0, 0)]
+    assert result.tracks == 5 and result.true_positives == 1
+    only_a = read_predictions(path, video="a.mp4")
+    assert set(only_a) == {("a.mp4", 0, 0), ("a.mp4", 5, 2)}
+    assert evaluate(only_a, TRUTH, video="a.mp4").tracks == 3
+    path.write_text("video,seg,skel_id,label\na.mp4,0,0,ann\na.mp4,0,0,bob\n")
+    with pytest.raises(SkelshopError, match=r"line 3: a second row for video a\.mp4"):
+        read_predictions(path)
 
 
 def test_truth_file_errors(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from skelshop.cli.main import main
+from skelshop.cluster.estimators import RnnDbscan
 from skelshop.cluster.knn import build_knn_graph
 from skelshop.cluster.pooling import group_medoids
-from skelshop.cluster.rnn_dbscan import rnn_dbscan
 from skelshop.cluster.synthetic import face_like_tracks
 from skelshop.errors import SkelshopError
 from skelshop.formats.cluster_model import read_cluster_model
@@ -93,11 +93,16 @@ def test_documented_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     model = read_cluster_model(tmp_path / "model.pkl")
     assert h5py.is_hdf5(tmp_path / "model.pkl")  # the name says pickle; the content is not
     # the model holds exactly our RNN-DBSCAN of the exact 5-NN graph (small: searched
-    # exactly) without edges over the embedder's threshold
+    # exactly) without edges over the embedder's threshold, split along the cannot-links
+    # of the tracks seen together
     graph = build_knn_graph(model.embed, 5, backend="exact")
-    expected = rnn_dbscan(graph, max_distance=0.6)
-    assert model.labels.tolist() == expected.labels.tolist()
-    np.testing.assert_array_equal(model.density, expected.density)
+    face_track = np.unique(np.stack([model.face_video, model.face_seg, model.face_pers], 1),
+                           axis=0, return_inverse=True)[1].ravel()
+    expected = RnnDbscan(k=5, max_dist=0.6).fit(model.embed, graph=graph, groups=face_track,
+                                                cannot_link=model.cannot_link)
+    assert len(model.cannot_link) and expected.n_violations_fit_ > 0
+    assert model.labels.tolist() == expected.labels_.tolist()
+    np.testing.assert_array_equal(model.density, expected.density_)
     assert model.params.algorithm == "rnn-dbscan" and model.params.k == 5
     assert model.params.extra["max_dist"] == 0.6
     # every (shot, track) of every dump appears once in its segsout, labelled as in the model
@@ -125,7 +130,8 @@ def test_documented_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                          "paper.h5", "corpus.csv"], monkeypatch, capsys)
     assert code == 0, err
     paper = read_cluster_model(tmp_path / "paper.h5")
-    assert paper.labels.tolist() == rnn_dbscan(graph).labels.tolist()
+    assert paper.labels.tolist() == RnnDbscan(k=5).fit(
+        model.embed, graph=graph, groups=face_track, cannot_link=model.cannot_link).labels_.tolist()
     assert paper.params.extra["max_dist"] is None
 
 
@@ -274,6 +280,63 @@ def test_k_above_number_of_faces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     _expect_error(["iden", "clus", "fixed", str(corpus)], "only 1 face", monkeypatch, capsys)
 
 
+def test_two_faces_with_each_algorithm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture) -> None:
+    x = face_like_tracks(2, seed=4).x
+    write_dump(tmp_path / "a.faces.h5", x, np.array([0, 40]), np.array([0, 1]), np.zeros(2))
+    corpus = tmp_path / "corpus.csv"
+    corpus.write_text(f"video,faces,segsout\n{tmp_path}/a.mp4,{tmp_path}/a.faces.h5,"
+                      f"{tmp_path}/a.csv\n")
+    # RNN-DBSCAN has no min-samples: two faces are few, but not too few for it.
+    code, err = run_cli(["iden", "clus", "fixed", "--ann-lib", "exact", str(corpus)],
+                        monkeypatch, capsys)
+    assert code == 0, err
+    assert "min-samples" not in err and "Traceback" not in err
+    assert len(read_identities(tmp_path / "a.csv")) == 2
+    _expect_error(["iden", "clus", "fixed", "--algorithm", "dbscan", str(corpus)],
+                  "--min-samples 3 exceeds the number of faces (2)", monkeypatch, capsys)
+
+
+def _outputs_unchanged(folder: Path, before: dict[Path, bytes]) -> None:
+    after = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_every_output_is_checked_before_any_work(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture) -> None:
+    corpus, _ = synthetic_corpus(tmp_path, n=300)
+    (tmp_path / "v0.mp4").write_bytes(b"a video's bytes")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    protos = str(tmp_path / "protos.csv")
+    cases = [
+        (["--model-out", str(corpus)], f"error: {corpus}: is the input {corpus}"),
+        (["--proto-out", protos, "--model-out", str(tmp_path / "v0.faces.h5")],
+         "is the input"),
+        (["--proto-out", protos, "--model-out", str(tmp_path / "v0.mp4" / "model.h5")],
+         "is a file, not a folder"),
+        (["--proto-out", str(tmp_path / "v1.segs.csv")], "is given twice as an output"),
+    ]
+    for options, fragment in cases:
+        _expect_error(["iden", "clus", "fixed", *options, str(corpus)], fragment, monkeypatch,
+                      capsys)
+        _outputs_unchanged(tmp_path, before)  # no segsout, no protos, inputs intact
+    text = corpus.read_text()
+    for target in ("v0.mp4", "v0.faces.h5"):  # a segsout naming the video or the dump
+        bad = tmp_path / f"bad-{target}.csv"
+        bad.write_text(text.replace(f"{tmp_path}/v2.segs.csv", f"{tmp_path}/{target}"))
+        before[bad] = bad.read_bytes()
+        _expect_error(["iden", "clus", "fixed", str(bad)], f"is the input {tmp_path}/{target}",
+                      monkeypatch, capsys)
+        _outputs_unchanged(tmp_path, before)
+    link = tmp_path / "model-link.h5"
+    link.symlink_to(corpus)
+    before[link] = corpus.read_bytes()
+    _expect_error(["iden", "clus", "fixed", "--model-out", str(link), str(corpus)],
+                  "is the input", monkeypatch, capsys)
+    _outputs_unchanged(tmp_path, before)
+
+
 def test_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                       capsys: pytest.CaptureFixture) -> None:
     corpus, _ = synthetic_corpus(tmp_path, n=300)
@@ -284,6 +347,21 @@ def test_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                    str(corpus)], "--eps", monkeypatch, capsys, max_lines=4)
     _expect_error(["iden", "clus", "fixed", "--ann-lib", "annoy", str(corpus)], "annoy",
                   monkeypatch, capsys, max_lines=4)
+
+
+def test_cli_choice_names_match_the_registries() -> None:
+    from skelshop.cluster import choices
+    from skelshop.cluster.algorithms import ALGORITHMS
+    from skelshop.cluster.knn import BACKENDS
+    from skelshop.cluster.prototypes import PROTOTYPE_METHODS
+    from skelshop.corpus_clustering.nodes import POOLS
+
+    assert tuple(ALGORITHMS) == choices.ALGORITHM_NAMES
+    assert tuple(n for n, a in ALGORITHMS.items() if a.on_graph) == choices.GRAPH_ALGORITHMS
+    assert {n: a.params for n, a in ALGORITHMS.items()} == choices.ALGORITHM_PARAMS
+    assert tuple(BACKENDS) == choices.KNN_BACKEND_NAMES
+    assert tuple(PROTOTYPE_METHODS) == choices.PROTOTYPE_METHOD_NAMES
+    assert tuple(POOLS) == choices.POOL_NAMES
 
 
 def test_model_reader_refuses_pickles(tmp_path: Path) -> None:

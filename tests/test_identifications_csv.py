@@ -7,7 +7,9 @@ import pytest
 from skelshop.errors import SkelshopError
 from skelshop.formats.identifications import (
     Identification,
+    clean_label,
     cluster_index,
+    read_identification_table,
     read_identifications,
     write_identifications,
 )
@@ -31,12 +33,11 @@ def test_empty_labels_are_never_written(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "problem"), [
-    ("label,clus\nA,c1\nB,c1\n", "line 3: cluster c1 is already named on line 2"),
-    ("label,clus\nA,c1\nA,c1\n", "line 3: cluster c1 is already named on line 2"),
+    ("label,clus\nA,c1\nB,c1\n", "line 3: cluster c1 is already named 'A' on line 2"),
     ("label,clus\nA,noclus\n", "line 2: 'noclus' is not a cluster name"),
     ("label,clus\nA,7\n", "line 2: '7' is not a cluster name"),
     ("label,clus\nA,c01\n", "line 2: 'c01' is not a cluster name"),
-    ("label,clus\n,c3\n", "line 2: cluster c3 has an empty label"),
+    ("label,clus\nA\x01B,c3\n", "line 2: a name cannot contain the control character U+0001"),
     ("name,cluster\nA,c1\n", "missing column(s) label, clus"),
 ])
 def test_bad_rows_are_clear_errors(tmp_path: Path, text: str, problem: str) -> None:
@@ -75,3 +76,39 @@ def test_label_store_saves_each_change_and_resumes(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         store.set("noclus", "x")
     assert not list(tmp_path.glob(".*part"))
+
+
+def test_original_skipped_rows_mean_skipped(tmp_path: Path) -> None:
+    """The original's whoisthis wrote `{answer},{clus}`: a skipped cluster is `,c0`."""
+    path = tmp_path / "cluster.identifications.csv"
+    path.write_text("label,clus\n,c0\nQ76,c1\n,c2\nQ76,c1\n,c1\n")
+    table = read_identification_table(path)
+    assert table.named == [Identification("Q76", "c1")]
+    assert table.skipped == ["c0", "c2"]  # c1 is named, so its empty row does not count
+    assert read_identifications(path) == [Identification("Q76", "c1")]
+    store = LabelStore(path)
+    assert store.labels() == {"c1": "Q76"} and store.skipped_before == ["c0", "c2"]
+
+
+@pytest.mark.parametrize("bad", ["Ada\x00Lovelace", "\x07bell", "a\x7fb", "\x9bcsi", "x\ud800"])
+def test_control_characters_are_refused(tmp_path: Path, bad: str) -> None:
+    out = tmp_path / "ids.csv"
+    store = LabelStore(out)
+    with pytest.raises(ValueError, match="control character"):
+        store.set("c0", bad)
+    with pytest.raises(ValueError, match="control character"):
+        write_identifications(out, [Identification(bad, "c0")])
+    assert not out.exists()
+
+
+def test_whitespace_collapses_and_formula_prefixes_stay(tmp_path: Path) -> None:
+    out = tmp_path / "ids.csv"
+    store = LabelStore(out)
+    store.set("c0", "Ada\r\nLovelace\t")
+    store.set("c1", "=HYPERLINK(1)")
+    store.set("c2", "@Bob")
+    assert out.read_text().splitlines() == ["label,clus", "Ada Lovelace,c0", "=HYPERLINK(1),c1",
+                                            "@Bob,c2"]
+    assert clean_label(" -x ") == "-x"
+    with pytest.raises(ValueError, match="at most"):
+        clean_label("x" * 501)

@@ -200,3 +200,31 @@ def test_exact_pair_distances_in_chunks() -> None:
     ia, ib = rng.integers(0, 50, 100), rng.integers(0, 9, 100)
     want = ((a[ia].astype(np.float64) - b[ib]) ** 2).sum(1)
     np.testing.assert_allclose(_pair_sq_distances(a, ia, b, ib, chunk=7), want, rtol=1e-12)
+
+
+def test_frame_counts_a_few_frames_apart_are_the_same_video() -> None:
+    """The original's num_frames is OpenCV's container count: a few frames off the scenes."""
+    rng = np.random.default_rng(6)
+    centres = _people(rng, 2)
+    refs = ReferenceSet(DLIB, ["a", "b"], [_near(rng, c, 2) for c in centres])
+    embed = np.concatenate([_near(rng, centres[0], 2), _near(rng, centres[1], 2)])
+    shots = ShotList(np.array([0, 50]), 100)
+    for num_frames, last_face in [(97, 99), (103, 99), (100, 99)]:
+        frame, pers = np.array([10, 20, 60, last_face]), np.array([0, 0, 3, 3])
+        rows = identify_dump(refs, "ref.h5", _dump(embed, frame, pers, num_frames=num_frames),
+                             "f.h5", shots, "s.csv", DirectParams.sparse(DLIB))
+        assert [(r.seg, r.skel_id, r.label) for r in rows] == [(0, 0, "a"), (1, 3, "b")]
+    # An ffprobe list (no end): faces a few frames past OpenCV's count join the last shot.
+    cuts = ShotList(np.array([0, 50]), None)
+    frame = np.array([10, 20, 60, 99])
+    rows = identify_dump(refs, "ref.h5", _dump(embed, frame, np.array([0, 0, 3, 3]),
+                                               num_frames=97), "f.h5", cuts, "s.txt",
+                         DirectParams.sparse(DLIB))
+    assert [(r.seg, r.label) for r in rows] == [(0, "a"), (1, "b")]
+    with pytest.raises(SkelshopError, match=r"scenes end at frame 100 but .* has 96 frames"):
+        identify_dump(refs, "ref.h5", _dump(embed, frame, np.array([0, 0, 3, 3]), num_frames=96),
+                      "f.h5", shots, "s.csv", DirectParams.sparse(DLIB))
+    with pytest.raises(SkelshopError, match="has faces at frame 140, past the last frame"):
+        identify_dump(refs, "ref.h5", _dump(embed, np.array([10, 20, 60, 140]),
+                                            np.array([0, 0, 3, 3]), num_frames=97),
+                      "f.h5", cuts, "s.txt", DirectParams.sparse(DLIB))

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from skelshop.cli.main import cli
+from skelshop.cli.root import cli
 from skelshop.formats.face_dump import EmbedderInfo, read_face_dump, write_face_dump
 from skelshop.formats.references import ReferenceSet, read_references, write_references
 from skelshop.media.video import FrameReader

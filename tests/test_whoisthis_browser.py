@@ -94,7 +94,7 @@ class WhoIsThis:
     def interrupt(self) -> int:
         """Send Ctrl-C and wait for the process to end."""
         self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(timeout=30)
+        code = self.proc.wait(timeout=120)
         while not self.lines.empty():
             self.log.append(self.lines.get())
         return code
@@ -391,3 +391,51 @@ def test_reference_labels_from_a_folder_or_a_file(refdir: Path, tmp_path: Path) 
                                       [np.zeros((1, 128), np.float32),
                                        np.zeros((0, 128), np.float32)]))
     assert sorted(reference_labels(h5)) == ["Q6279", "Q76"]
+
+
+def test_control_characters_are_refused_with_a_reason(running: LabellingServer,
+                                                      tmp_path: Path) -> None:
+    """A NUL (or other control character) never reaches the CSV; line breaks become spaces."""
+    out = tmp_path / "ids.csv"
+    json_type = {"Content-Type": "application/json"}
+    for label, code in [("Ada\x00Lovelace", "U+0000"), ("Ada\x1bLovelace", "U+001B"),
+                        ("Ada\x9bLovelace", "U+009B")]:
+        body = json.dumps({"clus": "c0", "label": label}).encode()
+        status, answer = request(running, "POST", "/api/label", body, json_type)
+        assert status == 400, label
+        assert json.loads(answer)["error"] == f"a name cannot contain the control character {code}"
+    surrogate = b'{"clus": "c0", "label": "Ada\\ud800"}'
+    assert request(running, "POST", "/api/label", surrogate, json_type)[0] == 400
+    assert not out.exists()
+    body = json.dumps({"clus": "c0", "label": "Ada\r\nLovelace"}).encode()
+    status, answer = request(running, "POST", "/api/label", body, json_type)
+    assert status == 200 and json.loads(answer)["labels"] == {"c0": "Ada Lovelace"}
+    assert out.read_bytes() == b"label,clus\nAda Lovelace,c0\n"
+
+
+@needs_chromium
+def test_resume_from_the_originals_file_with_skipped_rows(protodir: Path, tmp_path: Path,
+                                                          browser) -> None:
+    """The original wrote `,c1` for a skipped cluster; the page resumes with c1 skipped."""
+    from playwright.sync_api import expect
+
+    out = tmp_path / "cluster.identifications.csv"
+    out.write_text("label,clus\nQ1,c0\n,c1\n")
+    server = WhoIsThis(protodir, out)
+    try:
+        page = browser.new_page()
+        page.goto(server.url)
+        expect(card(page, "c0").locator("input.name")).to_have_value("Q1")
+        expect(card(page, "c1").locator(".badge")).to_have_text("skipped")
+        expect(page.locator("#progress")).to_have_text("1 of 4 named · 1 skipped")
+        # The focus goes to c2, the first cluster neither named nor skipped.
+        box = card(page, "c2").locator("input.name")
+        expect(box).to_be_focused()
+        box.fill("Joe\u0007Biden")
+        page.keyboard.press("Enter")
+        expect(page.locator("#status")).to_contain_text(
+            "Not saved: a name cannot contain the control character U+0007")
+        assert rows(out) == {"c0": "Q1"}
+        page.close()
+    finally:
+        assert server.interrupt() == 0

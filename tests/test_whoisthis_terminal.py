@@ -83,3 +83,26 @@ def test_not_a_prototype_folder(tmp_path: Path) -> None:
     proc = whoisthis(tmp_path / "empty", tmp_path / "ids.csv", "true", "")
     assert proc.returncode == 2
     assert "holds no c<k> cluster folders" in proc.stderr
+
+
+def test_resume_from_the_originals_file_and_control_characters(protodir: Path,
+                                                               tmp_path: Path) -> None:
+    """`,c1` (the original's skipped row) loads; a name with a control character is asked again."""
+    out = tmp_path / "cluster.identifications.csv"
+    out.write_text("label,clus\nAda Lovelace,c0\n,c1\n")
+    shown = tmp_path / "shown.txt"
+    viewer = f"sh -c 'echo \"$0\" >> {shown}; exec sleep 60'"
+    proc = answer_while_shown(protodir, out, viewer, shown, [
+        ("c1", "Grace\x07Hopper"), (None, "Grace Hopper"), ("c2", "quit")])
+    assert proc.returncode == 0, proc.stderr
+    assert "not saved: a name cannot contain the control character U+0007" in proc.stderr
+    assert read_identifications(out) == [Identification("Ada Lovelace", "c0"),
+                                         Identification("Grace Hopper", "c1")]
+
+
+def test_output_inside_the_prototype_folder_is_refused(protodir: Path) -> None:
+    index = protodir / "index.csv"
+    before = index.read_bytes()
+    proc = whoisthis(protodir, index, "true", "")
+    assert proc.returncode == 2 and proc.stderr.startswith(f"error: {index}: "), proc.stderr
+    assert index.read_bytes() == before

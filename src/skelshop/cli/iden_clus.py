@@ -5,19 +5,25 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from skelshop.cluster.algorithms import ALGORITHMS
-from skelshop.cluster.knn import BACKENDS
-from skelshop.cluster.prototypes import PROTOTYPE_METHODS
-from skelshop.cluster.search import SearchRow
-from skelshop.corpus_clustering.faces import load_corpus_faces
-from skelshop.corpus_clustering.nodes import POOLS
-from skelshop.corpus_clustering.outputs import write_outputs
-from skelshop.corpus_clustering.run import ClusOutcome, ClusSettings, cluster_fixed, cluster_search
+from skelshop.cluster.choices import (
+    ALGORITHM_NAMES,
+    ALGORITHM_PARAMS,
+    GRAPH_ALGORITHMS,
+    KNN_BACKEND_NAMES,
+    POOL_NAMES,
+    PROTOTYPE_METHOD_NAMES,
+)
 from skelshop.errors import SkelshopError
-from skelshop.formats.corpus import CorpusEntry, read_corpus
+from skelshop.output_guard import check_outputs
+
+if TYPE_CHECKING:  # the clustering stack imports numpy, scipy and sklearn: only when run
+    from skelshop.cluster.search import SearchRow
+    from skelshop.corpus_clustering.run import ClusOutcome, ClusSettings
+    from skelshop.formats.corpus import CorpusEntry
 
 PathArg = click.Path(path_type=Path)
 
@@ -36,17 +42,17 @@ def _common_options(func: Callable) -> Callable:
                      help="Write the clustering model here (HDF5, whatever the name)."),
         click.option("--num-protos", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Prototypes per cluster."),
-        click.option("--proto-method", type=click.Choice(PROTOTYPE_METHODS), default="rnn",
+        click.option("--proto-method", type=click.Choice(PROTOTYPE_METHOD_NAMES), default="rnn",
                      show_default=True,
                      help="rnn: most in-cluster reverse neighbours; medoid: most central."),
-        click.option("--algorithm", type=click.Choice(list(ALGORITHMS)), default="rnn-dbscan",
+        click.option("--algorithm", type=click.Choice(ALGORITHM_NAMES), default="rnn-dbscan",
                      show_default=True,
                      help="rnn-dbscan and dbscan run on the kNN graph; the others on all pairs."),
-        click.option("--ann-lib", type=click.Choice(list(BACKENDS)), default="pynndescent",
+        click.option("--ann-lib", type=click.Choice(KNN_BACKEND_NAMES), default="pynndescent",
                      show_default=True, help="kNN graph backend."),
         click.option("--knn", type=click.IntRange(min=1), default=5, show_default=True,
                      help="k of the kNN graph (RNN-DBSCAN's only parameter)."),
-        click.option("--pool", type=click.Choice(POOLS), default="vote", show_default=True,
+        click.option("--pool", type=click.Choice(POOL_NAMES), default="vote", show_default=True,
                      help="vote: cluster faces, tracks take the majority; min/med: cluster "
                           "tracks by min face distance / medoid face."),
         click.option("--eps", type=float, default=None,
@@ -68,7 +74,9 @@ def _common_options(func: Callable) -> Callable:
 
 
 def _settings(kwargs: dict) -> ClusSettings:
-    if kwargs["pool"] == "min" and not ALGORITHMS[kwargs["algorithm"]].on_graph:
+    from skelshop.corpus_clustering.run import ClusSettings
+
+    if kwargs["pool"] == "min" and kwargs["algorithm"] not in GRAPH_ALGORITHMS:
         raise click.UsageError("--pool min compares tracks through the kNN graph; use it "
                                "with --algorithm rnn-dbscan or dbscan")
     for name in ("eps", "max_dist"):
@@ -86,6 +94,8 @@ def _settings(kwargs: dict) -> ClusSettings:
 
 
 def _entries(kwargs: dict) -> list[CorpusEntry]:
+    from skelshop.formats.corpus import read_corpus
+
     corpus = kwargs["corpus_desc"]
     entries = read_corpus(corpus, kwargs["corpus_base"])
     missing = [str(e.video) for e in entries if e.segsout is None]
@@ -93,6 +103,16 @@ def _entries(kwargs: dict) -> list[CorpusEntry]:
         raise SkelshopError(corpus, f"no segsout path for {len(missing)} video(s), e.g. "
                                     f"{missing[0]}; the segsout column is required")
     return entries
+
+
+def _inputs_and_outputs(kwargs: dict, entries: list[CorpusEntry]) -> tuple[list[Path], list[Path]]:
+    """What `clus` reads (corpus CSV, dumps, scenes, videos) and writes (segsout, protos, model)."""
+    inputs = [kwargs["corpus_desc"]]
+    for entry in entries:
+        inputs += [p for p in (entry.faces, entry.group, entry.video) if p and str(p) not in ("", ".")]
+    outputs = [e.segsout for e in entries if e.segsout is not None]
+    outputs += [p for p in (kwargs["proto_out"], kwargs["model_out"]) if p is not None]
+    return inputs, outputs
 
 
 def _report(outcome: ClusOutcome, written: list[Path]) -> None:
@@ -110,12 +130,19 @@ def _report(outcome: ClusOutcome, written: list[Path]) -> None:
 
 
 def _run(ctx: click.Context, kwargs: dict, search: bool) -> None:
+    from skelshop.corpus_clustering.faces import load_corpus_faces
+    from skelshop.corpus_clustering.outputs import write_outputs
+    from skelshop.corpus_clustering.run import cluster_fixed, cluster_search
+
     settings = _settings(kwargs)
     entries = _entries(kwargs)
+    inputs, outputs = _inputs_and_outputs(kwargs, entries)
+    # Before any work: a bad --model-out must not fail after segsout and protos were written.
+    check_outputs(inputs=inputs, files=outputs)
     progress = bool((ctx.obj or {}).get("progress", True))
     faces = load_corpus_faces(entries, kwargs["corpus_desc"], progress=progress)
     if search:
-        used = ALGORITHMS[settings.algorithm].params
+        used = ALGORITHM_PARAMS[settings.algorithm]
         _say(SEARCH_HEADER)
         outcome = cluster_search(faces, settings, kwargs["corpus_desc"], progress,
                                  on_row=lambda row: _say(_search_line(row, used)))

@@ -1,33 +1,23 @@
-"""`skelshop iden writeprotos|whoisthis|idclus|idrnnclus|applymap`: naming clusters."""
+"""`skelshop iden writeprotos|whoisthis|idclus|idrnnclus|applymap`: naming clusters.
+
+Only click and light skelshop modules are imported here; the work is in
+`skelshop.naming.commands`, imported when a command runs.
+"""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import click
 
-from skelshop.formats.cluster_model import read_cluster_model
-from skelshop.formats.corpus import read_corpus
-from skelshop.formats.face_dump import check_same_embedder
-from skelshop.formats.identifications import read_identifications, write_identifications
-from skelshop.formats.identity import read_identities, write_identities
-from skelshop.formats.prototypes import read_prototypes
-from skelshop.formats.references import ReferenceSet
-from skelshop.naming.applymap import apply_identifications, describe, has_times
-from skelshop.naming.idclus import as_identifications, load_prototype_embeddings, name_clusters
-from skelshop.naming.idrnnclus import DEFAULT_KNN, name_clusters_by_neighbours
-from skelshop.naming.label_store import LabelStore
-from skelshop.naming.reference_labels import reference_labels
-from skelshop.naming.thumbview import label_in_terminal
-from skelshop.naming.whoisthis import serve_labelling_page
-from skelshop.naming.writeprotos import write_prototype_pictures
-from skelshop.references.library import load_reference_library
+from skelshop.naming.settings import DEFAULT_KNN
+from skelshop.output_guard import check_outputs
 
 PathArg = click.Path(path_type=Path)
 corpus_base_option = click.option(
     "--corpus-base", type=click.Path(path_type=Path, file_okay=False),
-    help="Folder that relative paths in the corpus CSV are relative to.")
+    help="Folder that relative paths in the corpus CSV are relative to (not needed for the "
+         "corpus.csv that `corpus run` writes).")
 thresh_option = click.option(
     "--thresh", type=float, default=None,
     help="Largest distance that names a cluster (default: the embedder's threshold).")
@@ -41,21 +31,6 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _load_refs(ctx: click.Context, ref: Path) -> ReferenceSet:
-    refs, report = load_reference_library(ref, progress=_progress(ctx))
-    if report is not None and (report.skipped or report.empty_labels):
-        _say(f"references: {report.used} images used, {len(report.skipped)} skipped, "
-             f"labels without images: {', '.join(report.empty_labels) or 'none'}")
-    return refs
-
-
-def _threshold(thresh: float | None, refs: ReferenceSet) -> float:
-    value = refs.embedder.threshold if thresh is None else thresh
-    if math.isnan(value) or value < 0:
-        raise click.BadParameter(f"{value} is not a usable threshold", param_hint="--thresh")
-    return value
-
-
 @click.command()
 @click.argument("protos", type=PathArg)
 @click.argument("corpus", type=PathArg)
@@ -66,17 +41,23 @@ def writeprotos(ctx: click.Context, protos: Path, corpus: Path, outdir: Path,
                 corpus_base: Path | None) -> int:
     """Write each prototype's face as OUTDIR/c<k>/v<video>f<frame>p<track>.png.
 
+    Reads PROTOS (the prototypes CSV of `iden clus`: clus_idx,video_idx,frame_num,pers_id),
+    CORPUS (the corpus CSV: video,faces,segsout,group,group_typ) and the videos and dumps it
+    names. Writes the PNG pictures and OUTDIR/index.csv (clus,members,images: tracks and
+    pictures per cluster) for the labelling page.
+
     A missing or unreadable video is reported and skipped; the exit status is then 1.
     """
-    prototypes = read_prototypes(protos)
-    entries = read_corpus(corpus, corpus_base, check_files=False)
-    report = write_prototype_pictures(prototypes, entries, outdir, progress=_progress(ctx))
+    from skelshop.naming.commands import run_writeprotos
+
+    check_outputs(inputs=[protos, corpus], folders=[outdir])
+    report, total = run_writeprotos(protos, corpus, outdir, corpus_base, progress=_progress(ctx))
     for problem in report.problems:
         _say(f"warning: {problem}")
     if report.stale:
         _say(f"warning: {outdir} also holds {len(report.stale)} pictures from an earlier run "
              f"(e.g. {report.stale[0]}); the labelling page will show them too")
-    _say(f"wrote {report.written} of {len(prototypes)} prototype pictures to {outdir}")
+    _say(f"wrote {report.written} of {total} prototype pictures to {outdir}")
     return 1 if report.problems else 0
 
 
@@ -93,17 +74,20 @@ def writeprotos(ctx: click.Context, protos: Path, corpus: Path, outdir: Path,
               help="Open the page in a graphical browser when there is one.")
 def whoisthis(protodir: Path, out: Path, port: int | None, ref: Path | None,
               thumbview_cmd: str | None, browser: bool) -> None:
-    """Name clusters by looking at their prototype pictures; saves OUT.csv (label,clus) as you go.
+    """Name clusters by looking at their prototype pictures; saves OUT as you go.
 
-    Serves a page on 127.0.0.1 and prints its address. Reopening resumes.
+    Reads PROTODIR (the folder `iden writeprotos` wrote: c<k>/*.png) and, to resume, OUT.
+    Serves a page on 127.0.0.1 and prints its address.
+
+    \b
+    OUT is an identifications CSV with columns label,clus (clus being c<k>), rewritten after
+    every change. Names are saved as typed (one line; control characters are refused). A row
+    with an empty label (as the original wrote for skipped clusters) means "skipped".
     """
-    store = LabelStore(out)
-    if thumbview_cmd:
-        saved = label_in_terminal(protodir, store, thumbview_cmd, say=_say)
-        _say(f"saved {saved} names; {len(store.labels())} are in {out}")
-        return
-    suggestions = reference_labels(ref) if ref is not None else []
-    serve_labelling_page(protodir, store, port, suggestions, browser, _say)
+    from skelshop.naming.commands import run_whoisthis
+
+    check_outputs(inputs=[protodir, ref], files=[out])
+    run_whoisthis(protodir, out, port, ref, thumbview_cmd, browser, _say)
 
 
 @click.command()
@@ -118,17 +102,24 @@ def whoisthis(protodir: Path, out: Path, port: int | None, ref: Path | None,
 @click.pass_context
 def idclus(ctx: click.Context, ref: Path, protos: Path, corpus: Path, out: Path,
            thresh: float | None, one_to_one: bool, corpus_base: Path | None) -> None:
-    """Name clusters after the nearest reference person (min over images × prototypes)."""
-    refs = _load_refs(ctx, ref)
-    threshold = _threshold(thresh, refs)
-    entries = read_corpus(corpus, corpus_base, check_files=False)
-    prototypes = load_prototype_embeddings(read_prototypes(protos), protos, entries, refs, ref)
-    named = name_clusters(prototypes, refs, threshold, one_to_one=one_to_one,
-                          progress=_progress(ctx))
-    write_identifications(out, as_identifications(named))
-    for n in named:
+    """Name clusters after the nearest reference person (min over images × prototypes).
+
+    Reads REF (a reference folder or .h5), PROTOS (the prototypes CSV of `iden clus`), CORPUS
+    (the corpus CSV) and the face dumps it names.
+
+    \b
+    OUT is an identifications CSV with columns label,clus: one row per named cluster,
+    clus being c<k>.
+    """
+    from skelshop.naming.commands import run_idclus
+
+    check_outputs(inputs=[ref, protos, corpus], files=[out])
+    outcome = run_idclus(ref, protos, corpus, out, thresh, one_to_one, corpus_base, _say,
+                         progress=_progress(ctx))
+    for n in outcome.named:
         _say(f"{n.clus} = {n.label} (distance {n.dist:.3f})")
-    _say(f"named {len(named)} of {len(prototypes.clusters)} clusters (threshold {threshold:g})")
+    _say(f"named {len(outcome.named)} of {outcome.n_clusters} clusters "
+         f"(threshold {outcome.threshold:g})")
 
 
 @click.command()
@@ -141,19 +132,26 @@ def idclus(ctx: click.Context, ref: Path, protos: Path, corpus: Path, out: Path,
 @click.pass_context
 def idrnnclus(ctx: click.Context, ref: Path, model: Path, out: Path, thresh: float | None,
               knn: int) -> None:
-    """Name clusters by the references whose nearest clustered faces fall in them (majority)."""
-    clustering = read_cluster_model(model)
-    refs = _load_refs(ctx, ref)
-    check_same_embedder(clustering.embedder, model, refs.embedder, ref)
-    threshold = _threshold(thresh, refs)
-    result = name_clusters_by_neighbours(clustering, refs, threshold, knn)
-    write_identifications(out, as_identifications(result.named))
+    """Name clusters by the references whose nearest clustered faces fall in them (majority).
+
+    Reads REF (a reference folder or .h5) and MODEL (the clustering model of `iden clus
+    --model-out`).
+
+    \b
+    OUT is an identifications CSV with columns label,clus: one row per named cluster,
+    clus being c<k>.
+    """
+    from skelshop.naming.commands import run_idrnnclus
+
+    check_outputs(inputs=[ref, model], files=[out])
+    outcome = run_idrnnclus(ref, model, out, thresh, _say, knn=knn, progress=_progress(ctx))
+    result = outcome.result
     for n in result.named:
         votes = ", ".join(f"{label} {count}" for label, count in result.votes[n.clus].items())
         _say(f"{n.clus} = {n.label} (neighbours: {votes})")
     if result.unmatched:
-        _say(f"no cluster within {threshold:g} for: {', '.join(result.unmatched)}")
-    _say(f"named {len(result.named)} of {clustering.n_clusters} clusters")
+        _say(f"no cluster within {outcome.threshold:g} for: {', '.join(result.unmatched)}")
+    _say(f"named {len(result.named)} of {outcome.n_clusters} clusters")
 
 
 @click.command()
@@ -163,11 +161,21 @@ def idrnnclus(ctx: click.Context, ref: Path, model: Path, out: Path, thresh: flo
 @click.option("--filter-unlabeled/--keep-unlabeled", default=False, show_default=True,
               help="Drop rows whose cluster has no name, or keep them as c<k>/noclus.")
 def applymap(segs: Path, ids: Path, out: Path, filter_unlabeled: bool) -> None:
-    """Put the names of IDS (label,clus) on a segsout CSV, giving seg,skel_id,label rows."""
-    rows = read_identities(segs)
-    result = apply_identifications(rows, read_identifications(ids), filter_unlabeled)
-    write_identities(out, result.rows, with_times=has_times(rows))
-    _say(describe(result, segs))
+    """Put the names of IDS on a segsout CSV.
+
+    Reads SEGS (a segsout CSV of `iden clus`: seg,skel_id,label with label c<k> or noclus,
+    optionally start,end) and IDS (an identifications CSV: label,clus; an empty label means
+    the cluster was skipped and stays unnamed).
+
+    \b
+    OUT is a CSV with columns seg,skel_id,label (and start,end when SEGS has them): the rows
+    of SEGS with each named cluster replaced by its name.
+    """
+    from skelshop.naming.applymap import describe
+    from skelshop.naming.commands import run_applymap
+
+    check_outputs(inputs=[segs, ids], files=[out])
+    _say(describe(run_applymap(segs, ids, out, filter_unlabeled), segs))
 
 
 NAMING_COMMANDS = (writeprotos, whoisthis, idclus, idrnnclus, applymap)

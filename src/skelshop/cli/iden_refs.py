@@ -1,38 +1,39 @@
-"""`skelshop iden buildrefs|embedrefs|idsegssparse|idsegsfull`: references and direct identification."""
+"""`skelshop iden buildrefs|embedrefs|idsegssparse|idsegsfull`: references and direct identification.
+
+Only click and light skelshop modules are imported here; each command imports its library
+entry when it runs, so `--help` stays fast.
+"""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
 import click
 
-from skelshop.errors import SkelshopError
-from skelshop.faces.embedder import DlibFaceEmbedder
-from skelshop.formats.face_dump import EmbedderInfo, check_same_embedder, read_face_dump
-from skelshop.formats.identity import write_identities
-from skelshop.formats.oauth_token import COOKIE_NAME, read_token_file
-from skelshop.formats.qid_list import read_qid_list
-from skelshop.formats.references import write_references
-from skelshop.formats.scenes import SCENE_FORMATS, read_shots
-from skelshop.identify.direct import FULL_MIN_DETECTED_FRAMES, DirectParams, identify_dump
-from skelshop.references.builder import (
+from skelshop.cli.embedder_options import embedder_options
+from skelshop.formats.oauth_token import COOKIE_NAME
+from skelshop.formats.scene_formats import SCENE_FORMATS
+from skelshop.identify.settings import FULL_MIN_DETECTED_FRAMES
+from skelshop.output_guard import check_outputs
+from skelshop.references.settings import (
     DEFAULT_COMMONS_FILEPATH,
     DEFAULT_COMMONS_SPARQL,
+    DEFAULT_DOWNLOAD_DEADLINE,
+    DEFAULT_MAX_IMAGE_MB,
+    DEFAULT_QUERY_DEADLINE,
     DEFAULT_WIKIDATA_SPARQL,
     LIST_KINDS,
+    MULTI_FACE_POLICIES,
     SOURCES,
-    BuildReport,
-    Endpoints,
-    build_references,
 )
-from skelshop.references.embedding import MULTI_FACE_POLICIES, EmbedReport, embed_reference_folder
-from skelshop.references.http_client import PoliteClient, RetryPolicy
-from skelshop.references.library import load_reference_library
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from skelshop.identify.direct import DirectParams
+    from skelshop.references.builder import BuildReport
+    from skelshop.references.embedding import EmbedReport
+
 PathArg = click.Path(path_type=Path)
 MAX_LISTED = 20
 
@@ -63,9 +64,11 @@ def echo_embed_report(report: EmbedReport, refdir: Path) -> None:
 
 def _rel(path: Path, base: Path) -> str:
     try:
-        return str(path.relative_to(base))
+        shown = str(path.relative_to(base))
     except ValueError:
-        return str(path)
+        shown = str(path)
+    # A file name with a line break or other control character must not break the table.
+    return shown if shown.isprintable() else repr(shown)
 
 
 def _echo_build_report(report: BuildReport, refout: Path) -> None:
@@ -74,7 +77,7 @@ def _echo_build_report(report: BuildReport, refout: Path) -> None:
     sections = [
         ("failed downloads (run again to retry)", [(q, t, p) for q, t, p in report.failed],
          ("QID", "FILE", "PROBLEM")),
-        ("files served as something else than an image", report.rejected,
+        ("files served as something else than a usable image", report.rejected,
          ("QID", "FILE", "PROBLEM")),
         ("files of a type the embedder cannot read", report.unreadable_types, ("QID", "FILE")),
         ("files with unusable names", report.unsafe_names, ("QID", "URL")),
@@ -103,11 +106,20 @@ def _echo_build_report(report: BuildReport, refout: Path) -> None:
               help="Ask Commons for images scaled to this width (0: original files).")
 @click.option("--concurrency", type=click.IntRange(1, 4), default=2, show_default=True,
               help="Downloads at a time.")
+@click.option("--humans-only/--any-item", default=True, show_default=True,
+              help="categories: keep only items that are humans (P31 Q5). --any-item runs the "
+                   "original's query, which also returns fictional characters, groups and other "
+                   "items with the occupation.")
 @click.option("--contact", envvar="SKELSHOP_CONTACT",
               help="Your e-mail or URL, sent in the User-Agent as Wikimedia asks [env SKELSHOP_CONTACT].")
 @click.option("--oauth-token-file", type=PathArg, envvar="SKELSHOP_COMMONS_TOKEN_FILE",
               help=f"File holding the {COOKIE_NAME} cookie of the Commons query service "
-                   "(needed for the commons source) [env SKELSHOP_COMMONS_TOKEN_FILE].")
+                   "(for the commons source) [env SKELSHOP_COMMONS_TOKEN_FILE].")
+@click.option("--oauth-creds", type=PathArg, envvar="SKELSHOP_COMMONS_OAUTH_CREDS",
+              help="The original's option, for the commons source: an OAuth 1.0a owner-only "
+                   "consumer file of 8 lines, a label line then a value line for consumer token, "
+                   "consumer secret, access token and access secret; queries are signed with them "
+                   "[env SKELSHOP_COMMONS_OAUTH_CREDS].")
 @click.option("--wikidata-endpoint", envvar="SKELSHOP_WIKIDATA_SPARQL",
               default=DEFAULT_WIKIDATA_SPARQL, show_default=True,
               help="Wikidata SPARQL endpoint [env SKELSHOP_WIKIDATA_SPARQL].")
@@ -121,33 +133,50 @@ def _echo_build_report(report: BuildReport, refout: Path) -> None:
               help="Tries per request on 429, 5xx or a broken transfer.")
 @click.option("--backoff", type=click.FloatRange(0), default=2.0, show_default=True,
               help="First wait between tries in seconds, doubling (Retry-After wins).")
+@click.option("--query-deadline", type=click.FloatRange(0, min_open=True),
+              default=DEFAULT_QUERY_DEADLINE, show_default=True, metavar="SECONDS",
+              help="Most time one SPARQL query may take, tries and waits included.")
+@click.option("--download-deadline", type=click.FloatRange(0, min_open=True),
+              default=DEFAULT_DOWNLOAD_DEADLINE, show_default=True, metavar="SECONDS",
+              help="Most time one image download may take, tries included; a slower one fails.")
+@click.option("--max-image-mb", type=click.FloatRange(0, min_open=True),
+              default=DEFAULT_MAX_IMAGE_MB, show_default=True, metavar="MB",
+              help="Largest image file kept; larger ones are stopped and reported.")
 @click.pass_context
 def buildrefs(
     ctx: click.Context, kind: str, listin: Path, refout: Path, source: str, max_per_person: int,
-    width: int, concurrency: int, contact: str | None, oauth_token_file: Path | None,
-    wikidata_endpoint: str, commons_endpoint: str, filepath_url: str, tries: int, backoff: float,
+    width: int, concurrency: int, humans_only: bool, contact: str | None,
+    oauth_token_file: Path | None, oauth_creds: Path | None, wikidata_endpoint: str,
+    commons_endpoint: str, filepath_url: str, tries: int, backoff: float, query_deadline: float,
+    download_deadline: float, max_image_mb: float,
 ) -> int:
-    """Build a reference folder REFOUT/<QID>/ from Wikidata ids (entities) or occupations (categories)."""
-    qids = read_qid_list(listin)
-    commons_client = None
-    if source == "commons":
-        if oauth_token_file is None:
-            raise SkelshopError(None, "the commons source needs --oauth-token-file: a file holding "
-                                f"the {COOKIE_NAME} cookie of the Commons query service")
-        cookie = read_token_file(oauth_token_file)
-    retry = RetryPolicy(tries=tries, backoff=backoff)
-    client = PoliteClient(contact=contact, retry=retry)
-    if source == "commons":
-        commons_client = PoliteClient(contact=contact, retry=retry, cookies={COOKIE_NAME: cookie},
-                                      cookie_host=urlsplit(commons_endpoint).hostname)
-    if not contact:
-        log.warning("Wikimedia asks for contact details in the User-Agent: pass --contact")
-    endpoints = Endpoints(wikidata_endpoint, commons_endpoint, filepath_url)
-    report = build_references(
-        kind, qids, refout, source, endpoints, client, commons_client,
+    """Build a reference folder REFOUT/<QID>/<image> from Wikidata ids or occupations.
+
+    Reads LISTIN, one Wikidata id (Q123) per line (`#` comments and blank lines ignored):
+    people for `entities`; occupations for `categories`, meaning people whose occupation (P106)
+    is, or is a subclass of, a listed one (humans only unless --any-item). SOURCE `wikidata`
+    takes their P18 images; `commons` takes the Commons files that depict them (P180) and needs
+    --oauth-token-file or --oauth-creds.
+
+    Writes REFOUT/<QID>/<percent-encoded file name>, JPEG and PNG files checked by decoding
+    them; no CSV. Files already there are kept and count; re-run to retry failures (exit 1).
+    """
+    from skelshop.references.builder import BuildSettings, run_buildrefs
+    from skelshop.references.http_client import RetryPolicy
+    from skelshop.references.settings import Endpoints, TransferLimits
+
+    check_outputs(inputs=[listin, oauth_token_file, oauth_creds], folders=[refout])
+    settings = BuildSettings(
+        kind=kind, listin=listin, refout=refout, source=source,
+        endpoints=Endpoints(wikidata_endpoint, commons_endpoint, filepath_url),
+        contact=contact, token_file=oauth_token_file, oauth_creds=oauth_creds,
+        retry=RetryPolicy(tries=tries, backoff=backoff),
+        limits=TransferLimits(query_deadline=query_deadline, download_deadline=download_deadline,
+                              max_download_bytes=int(max_image_mb * 2**20)),
         max_per_person=max_per_person, width=width, concurrency=concurrency,
-        progress=_progress(ctx),
+        humans_only=humans_only,
     )
+    report = run_buildrefs(settings, progress=_progress(ctx))
     _echo_build_report(report, refout)
     return 1 if report.failed else 0
 
@@ -157,10 +186,22 @@ def buildrefs(
 @click.argument("out", type=PathArg)
 @click.option("--multi-face", type=click.Choice(MULTI_FACE_POLICIES), default="skip",
               show_default=True, help="An image with several faces: skip it, or take the largest face.")
+@embedder_options
 @click.pass_context
-def embedrefs(ctx: click.Context, refdir: Path, out: Path, multi_face: str) -> None:
-    """Embed a reference folder REFDIR/<label>/<images> into a reference HDF5 file."""
-    refs, report = embed_reference_folder(refdir, multi_face=multi_face, progress=_progress(ctx))
+def embedrefs(ctx: click.Context, refdir: Path, out: Path, multi_face: str, embedder: str,
+              embedder_backend: str) -> None:
+    """Embed a reference folder REFDIR/<label>/<images> into a reference HDF5 file OUT.
+
+    Reads the JPEG and PNG files of each label folder (symbolic links to folders are not
+    followed). Writes OUT (HDF5, no CSV): one dataset per label, one embedding row per usable
+    image. Images with no face or several faces are listed and skipped.
+    """
+    from skelshop.formats.references import write_references
+    from skelshop.references.embedding import embed_reference_folder
+
+    check_outputs(inputs=[refdir], files=[out])
+    refs, report = embed_reference_folder(refdir, multi_face=multi_face, progress=_progress(ctx),
+                                          embedder=embedder, backend=embedder_backend)
     write_references(out, refs)
     echo_embed_report(report, refdir)
     click.echo(f"wrote {len(refs)} label(s) to {out}")
@@ -169,23 +210,15 @@ def embedrefs(ctx: click.Context, refdir: Path, out: Path, multi_face: str) -> N
 def _identify(
     ctx: click.Context, mode: str, ref: Path, scenes: Path, faces: Path, out: Path,
     group_fmt: str | None, with_times: bool, multi_face: str,
-    make_params: Callable[[EmbedderInfo], DirectParams],
+    make_params: Callable[..., DirectParams],
 ) -> None:
-    shots = read_shots(scenes, group_fmt)
-    dump = read_face_dump(faces)
-    if dump.mode != mode:
-        other = "idsegsfull" if dump.mode == "full" else "idsegssparse"
-        raise SkelshopError(faces, f"is a {dump.mode} face dump: use `skelshop iden {other}`")
-    if ref.is_dir():  # refuse before the costly embedding, not after
-        check_same_embedder(DlibFaceEmbedder.info, ref, dump.embedder, faces)
-    refs, report = load_reference_library(ref, multi_face=multi_face, progress=_progress(ctx))
-    if report is not None:
-        echo_embed_report(report, ref)
-    params = make_params(refs.embedder)
-    rows = identify_dump(refs, ref, dump, faces, shots, scenes, params,
-                         with_times=with_times, progress=_progress(ctx))
-    write_identities(out, rows, with_times=with_times)
-    click.echo(f"{len(rows)} track(s) identified in {len({r.seg for r in rows})} shot(s) -> {out}")
+    from skelshop.identify.idsegs import run_idsegs
+
+    check_outputs(inputs=[ref, scenes, faces], files=[out])
+    outcome = run_idsegs(mode, ref, scenes, faces, out, group_fmt, with_times, multi_face,
+                         make_params, progress=_progress(ctx),
+                         on_embed_report=lambda report: echo_embed_report(report, ref))
+    click.echo(f"{outcome.tracks} track(s) identified in {outcome.shots} shot(s) -> {out}")
 
 
 def _common_options(func: Callable) -> Callable:
@@ -215,7 +248,18 @@ def idsegssparse(
     ctx: click.Context, ref: Path, scenes: Path, faces: Path, out: Path, group_fmt: str | None,
     detection_threshold: float | None, with_times: bool, multi_face: str,
 ) -> None:
-    """Label the tracks of each shot of a sparse face dump with reference people."""
+    """Label the tracks of each shot of a sparse face dump with reference people.
+
+    Reads REF (a reference folder REF/<label>/<images>, embedded on the fly, or a reference
+    .h5 from embedrefs), SCENES (PySceneDetect CSV or ffprobe cut list) and FACES (a sparse dump
+    from `face embed`).
+
+    \b
+    Writes OUT, a CSV with columns seg,skel_id,label (start,end added by --with-times):
+    one row per (shot, track) named after a reference label.
+    """
+    from skelshop.identify.direct import DirectParams
+
     _identify(ctx, "sparse", ref, scenes, faces, out, group_fmt, with_times, multi_face,
               lambda emb: DirectParams.sparse(emb, detection_threshold))
 
@@ -232,7 +276,18 @@ def idsegsfull(
     detection_threshold: float | None, with_times: bool, multi_face: str,
     min_detected_frames: int, median_threshold: float | None,
 ) -> None:
-    """Label the tracks of each shot of a full face dump with reference people."""
+    """Label the tracks of each shot of a full face dump with reference people.
+
+    Reads REF (a reference folder REF/<label>/<images>, embedded on the fly, or a reference
+    .h5 from embedrefs), SCENES (PySceneDetect CSV or ffprobe cut list) and FACES (a full dump
+    from `face embed --mode full`).
+
+    \b
+    Writes OUT, a CSV with columns seg,skel_id,label (start,end added by --with-times):
+    one row per (shot, track) named after a reference label.
+    """
+    from skelshop.identify.direct import DirectParams
+
     _identify(ctx, "full", ref, scenes, faces, out, group_fmt, with_times, multi_face,
               lambda emb: DirectParams.full(emb, detection_threshold, min_detected_frames,
                                             median_threshold))

@@ -1,71 +1,107 @@
-"""The `skelshop` root command: logging flags, error reporting, command groups."""
+"""Entry point of `skelshop`: signals from the first instant, one line for every failure."""
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import signal
 import sys
 
-import click
 
-from skelshop.cli.corpus import corpus
-from skelshop.cli.evaluate import evaluate_command
-from skelshop.cli.face import face
-from skelshop.cli.iden import iden
-from skelshop.cli.report import report
-from skelshop.cli.samples import samples
-from skelshop.cli.shots import shots
-from skelshop.errors import SkelshopError
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
-@click.option("-q", "--quiet", count=True, help="Less logging and no progress bars.")
-@click.pass_context
-def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
-    """Person identification in video corpora."""
-    level = logging.WARNING - 10 * verbose + 10 * quiet
-    logging.basicConfig(
-        level=max(logging.DEBUG, level),
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # PySceneDetect installs its own INFO-level logger; make it follow our flags.
-    logging.getLogger("pyscenedetect").setLevel(max(logging.WARNING, level))
-    ctx.ensure_object(dict)
-    ctx.obj["progress"] = quiet == 0
-
-
-cli.add_command(shots)
-cli.add_command(face)
-cli.add_command(samples)
-cli.add_command(iden)
-cli.add_command(corpus)
-cli.add_command(report)
-cli.add_command(evaluate_command)
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, unwound like Ctrl-C so temp outputs are removed; exits 143, not 130."""
 
 
 def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    raise Terminated
 
 
-def main() -> None:
-    """Entry point: run the CLI, turning input problems into one line and exit code 2."""
-    # SIGTERM unwinds like Ctrl-C, so temp outputs are removed and nothing half-written stays.
+# Installed before anything heavy is imported; main() imports the commands inside its `try`,
+# so even a signal during start-up ends in the one-line `interrupted`, never a traceback.
+signal.signal(signal.SIGTERM, _terminate)
+# A shell starts background jobs with SIGINT ignored, and Python then keeps it ignored; but an
+# explicit `kill -INT` (or Ctrl-C) sent to skelshop means stop, wherever it was started from.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _usage_error(err: object) -> str:
+    """A click usage error as one line: the command, the problem, where to get help."""
+    ctx = getattr(err, "ctx", None)
+    command = ctx.command_path if ctx is not None else "skelshop"
+    message = " ".join(err.format_message().split())  # type: ignore[attr-defined]
+    return f"error: {command}: {message} (see `{command} --help`)"
+
+
+def _os_error(err: OSError) -> str:
+    path = err.filename or "?"
+    reason = err.strerror or str(err) or type(err).__name__
+    return f"error: {path}: {reason}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; every failure becomes one line on stderr and a non-zero exit."""
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        code = cli.main(standalone_mode=False)
-    except SkelshopError as err:
-        click.echo(f"error: {err}", err=True)
-        sys.exit(2)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as err:
-        err.show()
-        sys.exit(err.exit_code)
+        import logging
+
+        import click
+
+        from skelshop.errors import SkelshopError
+
+        try:
+            from skelshop.cli.root import cli, original_global_options
+
+            args = original_global_options(list(sys.argv[1:] if argv is None else argv))
+            # Not cli.main(): it turns Ctrl-C into Abort after printing a blank line.
+            with cli.make_context("skelshop", args) as ctx:
+                code = cli.invoke(ctx)
+        except click.exceptions.Exit as done:  # --help, --version, ctx.exit(n)
+            code = done.exit_code
+        except SkelshopError as err:
+            _leave(f"error: {err}", 2)
+        except click.exceptions.Abort:
+            _leave("aborted", 130)
+        except click.UsageError as err:
+            if isinstance(err, click.exceptions.NoArgsIsHelpError) and err.ctx is not None:
+                _leave(err.ctx.get_help(), err.exit_code)  # a group without a command: its help
+            _leave(_usage_error(err), err.exit_code)
+        except click.ClickException as err:
+            _leave(f"error: {' '.join(err.format_message().split())}", err.exit_code)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BrokenPipeError:  # `skelshop ... | head`: the reader left, nothing to say
+            _quiet_stdout()
+            sys.exit(141)
+        except MemoryError:
+            _leave("error: out of memory", 1)
+        except OSError as err:  # a full disk, a permission, a vanished file not foreseen
+            logging.getLogger("skelshop").debug("OS error", exc_info=True)
+            _leave(_os_error(err), 1)
+        except Exception as err:  # never a traceback on a user's screen; -vv shows it
+            logging.getLogger("skelshop").debug("internal error", exc_info=True)
+            reason = " ".join(str(err).split())[:300]
+            _leave(f"error: internal error ({type(err).__name__}: {reason}); run with -vv "
+                   "for the traceback and report it", 1)
+    except Terminated:
+        _leave("interrupted", 143)
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+        _leave("interrupted", 130)
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+def _leave(line: str, code: int) -> None:
+    # A second signal while reporting the first must not print a traceback either.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        print(line, file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+def _quiet_stdout() -> None:
+    # Python flushes stdout at exit; point it at /dev/null so that flush cannot fail again.
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

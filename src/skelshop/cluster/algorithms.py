@@ -1,5 +1,9 @@
 """The clustering algorithms by name, behind one call: `ALGORITHMS[name].run(x, graph, params)`.
 
+Each runs its estimator (`cluster.estimators`, one parameter record per algorithm);
+`Params` is the command line's settings, of which `estimator_for` hands each estimator
+the ones it takes (the grid search varies them).
+
 Graph algorithms use only the kNN graph (linear memory, the ones that scale):
 - `rnn-dbscan`: RNN-DBSCAN, one parameter k (our vectorised implementation); optionally
   on the graph without edges longer than max_dist.
@@ -16,12 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from skelshop.cluster.graph_dbscan import graph_dbscan
 from skelshop.cluster.knn.graph import KnnGraph
-from skelshop.cluster.rnn_dbscan import NOISE, rnn_dbscan
+from skelshop.cluster.rnn_dbscan import NOISE
+from skelshop.space import DLIB_RESNET_V1
+
+if TYPE_CHECKING:
+    from skelshop.cluster.estimators import ClusterEstimator
 
 
 @dataclass(frozen=True)
@@ -29,7 +37,7 @@ class Params:
     """Every algorithm's parameters; each algorithm reads the ones it lists."""
 
     k: int = 5
-    eps: float = 0.6
+    eps: float = DLIB_RESNET_V1.threshold  # callers pass their embedding space's threshold
     min_samples: int = 3
     max_dist: float | None = None  # RNN-DBSCAN: graph edges longer than this are dropped
     threads: int = 1
@@ -93,54 +101,43 @@ def renumber_by_first_member(labels: np.ndarray) -> np.ndarray:
     return out
 
 
-def _finish(graph: KnnGraph, labels: np.ndarray, core: np.ndarray) -> Clustering:
-    labels = renumber_by_first_member(labels)
-    return Clustering(labels, core, cluster_density(graph, labels, core))
+def estimator_for(name: str, p: Params) -> ClusterEstimator:
+    """The named algorithm's estimator, given the parameters it uses of `p`."""
+    from skelshop.cluster.estimators import (
+        ExactDbscan,
+        GraphDbscan,
+        Hdbscan,
+        OpticsDbscan,
+        RnnDbscan,
+    )
+
+    if name == "rnn-dbscan":
+        return RnnDbscan(k=p.k, max_dist=p.max_dist)
+    if name == "dbscan":
+        return GraphDbscan(eps=p.eps, min_samples=p.min_samples, k=p.k)
+    if name == "dbscan-exact":
+        return ExactDbscan(eps=p.eps, min_samples=p.min_samples, n_jobs=p.threads)
+    if name == "optics-dbscan":
+        return OpticsDbscan(eps=p.eps, min_samples=p.min_samples, n_jobs=p.threads)
+    if name == "hdbscan":
+        return Hdbscan(min_samples=p.min_samples, n_jobs=p.threads)
+    raise ValueError(f"unknown clustering algorithm {name!r}")
 
 
-def _run_rnn_dbscan(x: np.ndarray, graph: KnnGraph, p: Params) -> Clustering:
-    result = rnn_dbscan(graph, k=p.k, max_distance=p.max_dist)
-    return Clustering(result.labels, result.core, result.density)
-
-
-def _run_graph_dbscan(x: np.ndarray, graph: KnnGraph, p: Params) -> Clustering:
-    labels, core = graph_dbscan(graph, p.eps, p.min_samples)
-    return _finish(graph, labels, core)
-
-
-def _run_dbscan_exact(x: np.ndarray, graph: KnnGraph, p: Params) -> Clustering:
-    from sklearn.cluster import DBSCAN
-
-    model = DBSCAN(eps=p.eps, min_samples=p.min_samples, n_jobs=p.threads).fit(x)
-    core = np.zeros(len(x), dtype=bool)
-    core[model.core_sample_indices_] = True
-    return _finish(graph, model.labels_, core)
-
-
-def _run_optics_dbscan(x: np.ndarray, graph: KnnGraph, p: Params) -> Clustering:
-    from sklearn.cluster import OPTICS
-
-    model = OPTICS(min_samples=p.min_samples, max_eps=p.eps, cluster_method="dbscan",
-                   eps=p.eps, n_jobs=p.threads).fit(x)
-    core = np.isfinite(model.core_distances_) & (model.core_distances_ <= p.eps)
-    return _finish(graph, model.labels_, core)
-
-
-def _run_hdbscan(x: np.ndarray, graph: KnnGraph, p: Params) -> Clustering:
-    from sklearn.cluster import HDBSCAN
-
-    model = HDBSCAN(min_cluster_size=max(2, p.min_samples), min_samples=p.min_samples,
-                    n_jobs=p.threads, copy=True).fit(x)
-    labels = np.asarray(model.labels_)
-    return _finish(graph, labels, labels >= 0)  # HDBSCAN has no core points: all members
+def _runner(name: str) -> Runner:
+    """Run the named estimator (the one implementation) and return its `Clustering`."""
+    def run(x: np.ndarray, graph: KnnGraph, p: Params) -> Clustering:
+        fitted = estimator_for(name, p).fit(x, graph=graph)
+        return Clustering(fitted.labels_, fitted.core_, fitted.density_)
+    return run
 
 
 ALGORITHMS: dict[str, Algorithm] = {
     a.name: a for a in (
-        Algorithm("rnn-dbscan", True, ("k", "max_dist"), _run_rnn_dbscan),
-        Algorithm("dbscan", True, ("eps", "min_samples"), _run_graph_dbscan),
-        Algorithm("dbscan-exact", False, ("eps", "min_samples"), _run_dbscan_exact),
-        Algorithm("optics-dbscan", False, ("eps", "min_samples"), _run_optics_dbscan),
-        Algorithm("hdbscan", False, ("min_samples",), _run_hdbscan),
+        Algorithm("rnn-dbscan", True, ("k", "max_dist"), _runner("rnn-dbscan")),
+        Algorithm("dbscan", True, ("eps", "min_samples"), _runner("dbscan")),
+        Algorithm("dbscan-exact", False, ("eps", "min_samples"), _runner("dbscan-exact")),
+        Algorithm("optics-dbscan", False, ("eps", "min_samples"), _runner("optics-dbscan")),
+        Algorithm("hdbscan", False, ("min_samples",), _runner("hdbscan")),
     )
 }

@@ -4,8 +4,9 @@ The RNN-DBSCAN rule for a point outside the clustering, the same as its noise re
 a vector joins the cluster of its nearest core node among its k nearest nodes, if it is
 within that cluster's density den(C); otherwise it is noise. Search is exact.
 
-With a stored model: `assign_to_clusters(vectors, model.node_embed, model.labels,
-model.core, model.density, model.params.k)`.
+`cluster.estimators` predicts with it (RNN-DBSCAN: this rule; DBSCAN and HDBSCAN: the
+same search over core nodes with their radius); with a stored model,
+`load_estimator(path).predict(vectors)`.
 """
 
 from __future__ import annotations

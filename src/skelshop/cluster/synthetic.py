@@ -83,3 +83,29 @@ def face_like(n: int, seed: int = 0, dim: int = DIM) -> tuple[np.ndarray, np.nda
     """`n` face-like embeddings and their identity labels."""
     data = face_like_tracks(n, seed, dim)
     return data.x, data.identity
+
+
+SHOT_TRACK_FRAC = 0.3  # tracks that share a shot with other people
+SHOT_SIZES = (2, 3, 4, 6)  # people on screen together in such a shot
+
+
+def group_shot_pairs(track: np.ndarray, identity: np.ndarray, seed: int = 0) -> np.ndarray:
+    """(P, 2) track pairs seen together: a share of tracks put in shots of 2-6 people.
+
+    Within a shot every person is different (two tracks of one identity in one shot are
+    left out of it), as in footage; these are the cannot-links a corpus run finds.
+    """
+    rng = np.random.default_rng(seed + 1)
+    n_tracks = int(track.max()) + 1
+    track_identity = np.zeros(n_tracks, dtype=np.int64)
+    track_identity[track] = identity
+    chosen = rng.permutation(n_tracks)[: int(n_tracks * SHOT_TRACK_FRAC)]
+    pairs, start = [], 0
+    while start < len(chosen):
+        size = int(rng.choice(SHOT_SIZES))
+        shot = chosen[start:start + size]
+        start += size
+        _, first = np.unique(track_identity[shot], return_index=True)
+        shot = np.sort(shot[first])
+        pairs += [(int(a), int(b)) for i, a in enumerate(shot) for b in shot[i + 1:]]
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2)

@@ -9,6 +9,16 @@ from skelshop.errors import SkelshopError
 VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".avi", ".mov", ".webm", ".mpg", ".mpeg", ".ts", ".m4v", ".flv", ".wmv"})
 
 
+def _list_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        raise SkelshopError(path, "not a video list: not UTF-8 text (one video path per line)") \
+            from None
+    except OSError as err:
+        raise SkelshopError(path, f"cannot read: {err.strerror or err}") from None
+
+
 def collect_videos(args: list[str | Path]) -> list[Path]:
     """Expand files, folders (searched recursively) and `.txt` lists into unique videos."""
     found: list[Path] = []
@@ -17,10 +27,12 @@ def collect_videos(args: list[str | Path]) -> list[Path]:
             found.extend(sorted(p for p in arg.rglob("*")
                                 if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES))
         elif arg.suffix.lower() == ".txt" and arg.is_file():
-            for lineno, line in enumerate(arg.read_text(encoding="utf-8").splitlines(), 1):
+            for lineno, line in enumerate(_list_lines(arg), 1):
                 entry = line.strip()
                 if not entry or entry.startswith("#"):
                     continue
+                if "\0" in entry:
+                    raise SkelshopError(arg, f"line {lineno}: holds a NUL byte; not a video list")
                 path = Path(entry) if Path(entry).is_absolute() else arg.parent / entry
                 if not path.is_file():
                     raise SkelshopError(arg, f"line {lineno}: no such video {entry!r}")

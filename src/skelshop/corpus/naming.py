@@ -9,13 +9,13 @@ import numpy as np
 
 from skelshop.corpus_clustering.outputs import prototypes
 from skelshop.corpus_clustering.run import ClusOutcome, ClusSettings
-from skelshop.faces.embedder import pairwise_euclidean
 from skelshop.formats.corpus import CorpusEntry
 from skelshop.formats.face_dump import read_face_dump
 from skelshop.formats.references import ReferenceSet
 from skelshop.formats.scenes import read_shots
 from skelshop.identify.direct import DirectParams, identify_dump
 from skelshop.naming.idclus import NamedCluster, load_prototype_embeddings, name_clusters
+from skelshop.space import space_of
 
 TrackKey = tuple[int, int, int]  # (video index, shot, track)
 
@@ -45,7 +45,8 @@ def direct_names(entries: list[CorpusEntry], refs: ReferenceSet, ref_src: str | 
         seg = dump.seg if dump.seg is not None else np.full(len(dump), -1)
         for row in rows:
             faces = dump.embed[(seg == row.seg) & (dump.pers == row.skel_id)]
-            dist = float(pairwise_euclidean(faces, ref_by_label[row.label]).min())
+            space = space_of(dump.embedder, dump.dim)
+            dist = float(space.distances(faces, ref_by_label[row.label]).min())
             found[(video_idx, row.seg, row.skel_id)] = Naming(row.label, dist)
     return found
 

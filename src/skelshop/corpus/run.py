@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from skelshop.corpus.artifacts import artifact_names
+from skelshop.corpus.artifacts import VideoArtifacts, artifact_names
+from skelshop.corpus.inputs import collect_videos
 from skelshop.corpus.naming import Naming, cluster_names, direct_names
-from skelshop.corpus.scheduler import run_tasks
+from skelshop.corpus.outdir_lock import outdir_lock
+from skelshop.corpus.scheduler import task_runner
 from skelshop.corpus.shot_times import shot_seconds
 from skelshop.corpus.video_task import VideoResult, process_video
 from skelshop.corpus_clustering.faces import load_corpus_faces
 from skelshop.corpus_clustering.outputs import cluster_label, write_outputs
 from skelshop.corpus_clustering.run import ClusSettings, cluster_fixed
+from skelshop.errors import SkelshopError
+from skelshop.faces.models import DEFAULT_EMBEDDER, DEFAULT_EMBEDDER_BACKEND
+from skelshop.faces.settings import DEFAULT_MIN_FACE, threads_per_worker
+from skelshop.formats.atomic import remove_stale_parts
 from skelshop.formats.corpus import CorpusEntry, write_corpus
 from skelshop.formats.corpus_identities import CorpusIdentity, write_corpus_identities
 from skelshop.formats.face_dump import count_faces
 from skelshop.formats.identifications import Identification, write_identifications
 from skelshop.formats.identity import NOCLUS
+from skelshop.formats.references import ReferenceSet
+from skelshop.output_guard import check_outputs
 from skelshop.references.library import load_reference_library
 
 log = logging.getLogger(__name__)
@@ -35,6 +45,9 @@ class CorpusSettings:
     workers: int = 1
     scheduler: str | None = None
     refs: Path | None = None
+    embedder: str = DEFAULT_EMBEDDER
+    embedder_backend: str = DEFAULT_EMBEDDER_BACKEND
+    min_face: int = DEFAULT_MIN_FACE  # face embed --min-face
     # Several prototypes per cluster make naming from references robust to one odd face.
     clustering: ClusSettings = field(default_factory=lambda: ClusSettings(num_protos=5))
 
@@ -49,8 +62,11 @@ class CorpusSummary:
     named_direct: int = 0
     named_by_cluster: int = 0
     clusters: int = 0
+    cannot_links: int = 0  # track pairs seen in one frame (different people)
+    cannot_link_violations: int = 0  # of them, pairs left in one cluster (0 unless a bug)
     notes: list[str] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)  # corpus-level stages
+    fatal: SkelshopError | None = None  # a corpus-level write failed (e.g. the disk is full)
 
     @property
     def failed(self) -> list[VideoResult]:
@@ -58,65 +74,158 @@ class CorpusSummary:
         return [v for v in self.videos if v.status == "failed"]
 
 
-def run_corpus(videos: list[Path], out_dir: Path, settings: CorpusSettings,
+CORPUS_FILES = ("corpus.csv", "identities.csv", "protos.csv", "model.h5",
+                "cluster.identifications.csv")
+
+
+def corpus_run(inputs: list[str | Path], out_dir: Path, settings: CorpusSettings,
                progress: bool = True) -> CorpusSummary:
-    """Process every video (resuming finished ones), then cluster and name the corpus."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    refs = refs_src = None
-    if settings.refs is not None:  # fail on a bad REF before hours of video work
-        refs_src = settings.refs
-        refs, _ = load_reference_library(settings.refs, progress=progress)
+    """`corpus run` as one use case: expand INPUTS (videos, folders, lists), run the corpus."""
+    return run_corpus(collect_videos(inputs), out_dir, settings, progress, given_inputs=inputs)
+
+
+def run_corpus(videos: list[Path], out_dir: Path, settings: CorpusSettings,
+               progress: bool = True,
+               given_inputs: list[str | Path] | None = None) -> CorpusSummary:
+    """Process every video (resuming finished ones), then cluster and name the corpus.
+
+    Every output is checked against the inputs before any work; one run at a time holds
+    OUTDIR (a lock file); a file that cannot be written at the corpus stage ends the run
+    with `summary.fatal` set, after every video's result is known.
+    """
+    videos = [Path(v).resolve() for v in videos]  # identities.csv names videos absolutely
     arts = artifact_names(videos, out_dir)
-    results = run_tasks(process_video, arts,
-                        (settings.mode, settings.fps, settings.per_track),
-                        workers=settings.workers, scheduler=settings.scheduler,
-                        progress=progress)
+    check_outputs(
+        inputs=[*(given_inputs or []), *videos, settings.refs],
+        files=[*(p for a in arts for p in (a.scenes, a.faces, a.segsout)),
+               *(out_dir / name for name in CORPUS_FILES)],
+        folders=[out_dir, out_dir / "videos"],
+    )
+    created = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise SkelshopError(out_dir, f"cannot create: {err.strerror or err}") from None
+    try:
+        # The lock comes first: a second run is refused at once, not after embedding references.
+        with outdir_lock(out_dir):
+            return _locked_run(arts, out_dir, settings, progress)
+    except (SkelshopError, KeyboardInterrupt):
+        if created:  # a run refused before any work leaves no empty OUTDIR behind
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()
+        raise
+
+
+def _locked_run(arts: list[VideoArtifacts], out_dir: Path, settings: CorpusSettings,
+                progress: bool) -> CorpusSummary:
+    """The run proper, with OUTDIR held."""
+    for folder in (out_dir, out_dir / "videos"):  # temp files of a killed earlier run
+        remove_stale_parts(folder)
+    refs = None
+    if settings.refs is not None:  # fail on a bad REF before hours of video work
+        refs, _ = load_reference_library(settings.refs, progress=progress,
+                                         embedder=settings.embedder,
+                                         backend=settings.embedder_backend)
+    # No more local workers than videos: the cores left go to each video's threads.
+    workers = settings.workers if settings.scheduler else max(1, min(settings.workers, len(arts)))
+    with task_runner(workers, settings.scheduler) as runner:
+        results = runner.run(process_video, arts,
+                             (settings.mode, settings.fps, settings.per_track,
+                              settings.embedder, settings.embedder_backend,
+                              settings.min_face,
+                              # a local cluster: its workers share the cores (none left idle,
+                              # no oversubscription); a remote one: each worker decides
+                              None if settings.scheduler else threads_per_worker(workers)),
+                             progress=progress)
     summary = CorpusSummary(results)
     done = [a for a, r in zip(arts, results, strict=True) if r.status != "failed"]
     if not done:
+        summary.notes.append("no video could be processed; the corpus files of "
+                             "earlier runs were left as they were")
         return summary
+    try:
+        _corpus_stage(done, out_dir, settings, refs, summary, progress)
+    except SkelshopError as err:  # reported after the table of videos
+        summary.fatal = err
+    except OSError as err:  # a full disk, a folder made read-only mid-run
+        where = err.filename or out_dir
+        summary.fatal = SkelshopError(where, f"cannot write: {err.strerror or err}")
+    return summary
+
+
+def _corpus_stage(done: list[VideoArtifacts], out_dir: Path, settings: CorpusSettings,
+                  refs: ReferenceSet | None, summary: CorpusSummary, progress: bool) -> None:
+    """Corpus CSV, clustering, naming and identities of the videos that were processed."""
+    written: set[Path] = set()
     entries = [CorpusEntry(video=a.video, faces=a.faces, segsout=a.segsout, group=a.scenes,
                            group_typ="psd") for a in done]
     corpus_csv = out_dir / "corpus.csv"
     write_corpus(corpus_csv, entries)
+    written.add(corpus_csv)
+    summary.identities = out_dir / "identities.csv"
     if all(count_faces(a.faces) == 0 for a in done):
         summary.notes.append("no faces in any video")
-        summary.identities = out_dir / "identities.csv"
         write_corpus_identities(summary.identities, [])
-        return summary
+        _remove_stale_outputs(out_dir, written | {summary.identities})
+        return
     faces = load_corpus_faces(entries, corpus_csv, progress=progress)
     tracks = list(zip(faces.track_video.tolist(), faces.track_seg.tolist(),
                       faces.track_pers.tolist(), strict=True))
     labels: dict[tuple[int, int, int], int] = {}
+    outcome = None
     if len(faces.embed) >= 2:
         t0 = time.perf_counter()
         outcome = cluster_fixed(faces, settings.clustering, corpus_csv, progress=progress)
         summary.stage_seconds["cluster"] = time.perf_counter() - t0
         summary.notes += outcome.notes
-        write_outputs(entries, outcome, settings.clustering, out_dir / "protos.csv",
-                      out_dir / "model.h5")
+        written.update(write_outputs(entries, outcome, settings.clustering,
+                                     out_dir / "protos.csv", out_dir / "model.h5"))
         labels = dict(zip(tracks, outcome.track_labels.tolist(), strict=True))
         summary.clusters = len({lab for lab in labels.values() if lab >= 0})
+        summary.cannot_links = len(outcome.cannot_link)
+        summary.cannot_link_violations = outcome.violations
     else:
-        summary.notes.append("fewer than two face tracks in the corpus: nothing to cluster")
+        summary.notes.append("fewer than two faces in the corpus: nothing to cluster")
     direct: dict[tuple[int, int, int], Naming] = {}
     by_cluster: dict[str, Naming] = {}
     t0 = time.perf_counter()
-    if refs is not None and refs_src is not None:
-        direct = direct_names(entries, refs, refs_src, settings.mode)
-        if labels:
-            named = cluster_names(outcome, settings.clustering, corpus_csv, entries, refs, refs_src)
+    if refs is not None and settings.refs is not None:
+        direct = direct_names(entries, refs, settings.refs, settings.mode)
+        if outcome is not None:
+            named = cluster_names(outcome, settings.clustering, corpus_csv, entries, refs,
+                                  settings.refs)
             by_cluster = {n.clus: Naming(n.label, n.dist) for n in named}
             write_identifications(out_dir / "cluster.identifications.csv",
                                   [Identification(label=n.label, clus=n.clus) for n in named])
+            written.add(out_dir / "cluster.identifications.csv")
     summary.stage_seconds["name"] = time.perf_counter() - t0
     rows = _identities(entries, tracks, labels, direct, by_cluster)
-    summary.identities = out_dir / "identities.csv"
     write_corpus_identities(summary.identities, rows)
+    written.add(summary.identities)
+    _remove_stale_outputs(out_dir, written)
     summary.tracks = len(rows)
     summary.named_direct = sum(r.named_by == "direct" for r in rows)
     summary.named_by_cluster = sum(r.named_by == "cluster+reference" for r in rows)
-    return summary
+
+
+def _remove_stale_outputs(out_dir: Path, written: set[Path]) -> list[Path]:
+    """Delete corpus files and segsout CSVs of earlier runs that this run did not write.
+
+    A `cluster.identifications.csv` from a run with --refs must not sit beside identities
+    that no longer use it; dumps and scenes files of videos left out are kept (they are
+    costly to remake and a later run reuses them).
+    """
+    keep = {Path(os.path.abspath(p)) for p in written}
+    candidates = [out_dir / name for name in CORPUS_FILES]
+    candidates += sorted((out_dir / "videos").glob("*.segsout.csv"))
+    removed = []
+    for path in candidates:
+        if path.is_file() and Path(os.path.abspath(path)) not in keep:
+            path.unlink()
+            removed.append(path)
+            log.info("removed %s: this run does not produce it", path)
+    return removed
 
 
 def _identities(entries: list[CorpusEntry], tracks: list[tuple[int, int, int]],

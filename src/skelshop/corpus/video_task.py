@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from skelshop.corpus.artifacts import VideoArtifacts, faces_finished, source_stamp
 from skelshop.errors import SkelshopError
+from skelshop.faces.models import DEFAULT_EMBEDDER, DEFAULT_EMBEDDER_BACKEND, make_embedder
 from skelshop.faces.pipeline import FaceExtractor
-from skelshop.formats.face_dump import write_face_dump
-from skelshop.formats.scenes import read_shots, write_shots_csv
-from skelshop.shots.detect import detect_shots
+from skelshop.faces.settings import DEFAULT_MIN_FACE
+from skelshop.formats.face_dump import read_face_dump
+from skelshop.formats.scenes import read_shots
 
 _EXTRACTOR: FaceExtractor | None = None
 
 
-def _extractor() -> FaceExtractor:
-    """The models of this process, loaded on first use."""
+def _extractor(embedder: str = DEFAULT_EMBEDDER,
+               backend: str = DEFAULT_EMBEDDER_BACKEND) -> FaceExtractor:
+    """The models of this process, loaded on first use (again only if another is asked for)."""
     global _EXTRACTOR
-    if _EXTRACTOR is None:
-        _EXTRACTOR = FaceExtractor()
+    if (_EXTRACTOR is None or _EXTRACTOR.embedder.name != embedder
+            or _EXTRACTOR.embedder.backend != backend):
+        _EXTRACTOR = FaceExtractor(embedder=make_embedder(embedder, backend))
     return _EXTRACTOR
 
 
@@ -40,25 +42,41 @@ class VideoResult:
     pid: int = field(default_factory=os.getpid)  # the process that ran the task
 
 
-def process_video(art: VideoArtifacts, mode: str, fps: float, per_track: int) -> VideoResult:
+def process_video(art: VideoArtifacts, mode: str, fps: float, per_track: int,
+                  embedder: str = DEFAULT_EMBEDDER,
+                  backend: str = DEFAULT_EMBEDDER_BACKEND,
+                  min_face: int = DEFAULT_MIN_FACE, threads: int | None = None) -> VideoResult:
     """Make the scenes file and face dump of one video unless they are already finished."""
-    settings = {"sample_fps": float(fps), "per_track": int(per_track)}
+    # Stored in the dump and compared on the next run: a changed setting redoes the video.
+    settings = {"sample_fps": float(fps), "per_track": int(per_track), "min_face": int(min_face)}
     if faces_finished(art, mode, settings):
-        return VideoResult(art.video, "skipped")
+        return stored_result(art)
     try:
-        t0 = time.perf_counter()
-        shots, fps_video = detect_shots(art.video)
-        write_shots_csv(art.scenes, shots, fps_video)
-        shot_seconds = time.perf_counter() - t0
-        dump, stats = _extractor().extract(art.video, read_shots(art.scenes), mode=mode,
-                                           fps=fps or None, per_track=per_track,
-                                           write_chips=mode == "sparse",
-                                           scenes_path=art.scenes)
-        dump.extra_attrs.update(source_stamp(art.video))
-        dump.extra_attrs.update(settings)
-        write_face_dump(art.faces, dump)
+        # One decode for cuts and faces (the scenes file is what `shots detect` writes); the
+        # dump is checkpointed per shot, so a killed run goes on after its last finished shot.
+        _, _, stats = _extractor(embedder, backend).extract_with_shots(
+            art.video, art.scenes, mode=mode, fps=fps or None, per_track=per_track,
+            write_chips=mode == "sparse", min_face=min_face, threads=threads,
+            faces_out=art.faces, extra_attrs={**source_stamp(art.video), **settings})
     except SkelshopError as err:
         return VideoResult(art.video, "failed", str(err))
+    except OSError as err:  # a full disk, a folder made read-only mid-run: this video only
+        where = err.filename or art.faces
+        return VideoResult(art.video, "failed",
+                           f"{art.video}: cannot write {where}: {err.strerror or err}")
     return VideoResult(art.video, "done", shots=stats.shots, tracks=stats.tracks,
                        faces=stats.faces_written, video_seconds=stats.video_seconds,
-                       stage_seconds={"shots": shot_seconds, **stats.stage_seconds})
+                       stage_seconds=dict(stats.stage_seconds))
+
+
+def stored_result(art: VideoArtifacts) -> VideoResult:
+    """A finished video's counts as its stored scenes file and dump hold them."""
+    try:
+        dump = read_face_dump(art.faces)
+        shots = len(read_shots(art.scenes))
+    except SkelshopError as err:
+        return VideoResult(art.video, "failed", str(err))
+    segs = dump.seg.tolist() if dump.seg is not None else [0] * len(dump)
+    tracks = len(set(zip(segs, dump.pers.tolist(), strict=True)))  # (shot, track) pairs
+    return VideoResult(art.video, "skipped", shots=shots, tracks=tracks, faces=len(dump),
+                       video_seconds=dump.num_frames / dump.fps if dump.fps else 0.0)

@@ -56,6 +56,8 @@ def cluster_model(outcome: ClusOutcome, settings: ClusSettings) -> ClusterModel:
             pool=settings.pool, seed=settings.seed,
             eps=p.eps if "eps" in uses else None,
             min_samples=p.min_samples if "min_samples" in uses else None, extra=extra,
+            algorithm_params={} if outcome.estimator is None
+            else outcome.estimator.get_params(),
         ),
         videos=f.videos, face_dumps=f.face_dumps,
         embed=f.embed, face_video=f.video_idx, face_frame=f.frame, face_pers=f.pers,
@@ -64,7 +66,7 @@ def cluster_model(outcome: ClusOutcome, settings: ClusSettings) -> ClusterModel:
         core=outcome.clustering.core, knn_indices=outcome.graph.indices,
         knn_distances=outcome.graph.distances, density=outcome.clustering.density,
         track_video=f.track_video, track_seg=f.track_seg, track_pers=f.track_pers,
-        track_label=outcome.track_labels,
+        track_label=outcome.track_labels, cannot_link=outcome.cannot_link,
     )
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from skelshop.cluster.algorithms import ALGORITHMS, Clustering, Params
+from skelshop.cluster.algorithms import ALGORITHMS, Clustering, Params, estimator_for
+from skelshop.cluster.cannot_link import count_violations
+from skelshop.cluster.estimators import ClusterEstimator
 from skelshop.cluster.knn import KnnGraph, default_threads
 from skelshop.cluster.search import SearchRow, grid_search, parameter_grid
 from skelshop.cluster.track_agreement import cooccurring_groups
@@ -48,6 +50,12 @@ class ClusOutcome:
     params: Params
     face_labels: np.ndarray
     track_labels: np.ndarray
+    estimator: ClusterEstimator | None = None
+    # track pairs seen in one frame, and how many of them the plain fit (before the
+    # split) and the final track labels put in one cluster
+    cannot_link: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    violations_fit: int = 0
+    violations: int = 0
     notes: list[str] = field(default_factory=list)
     search: list[SearchRow] | None = None
     best: int | None = None
@@ -65,7 +73,8 @@ def _params(settings: ClusSettings, faces: CorpusFaces, n_nodes: int,
         k = n_nodes - 1
         notes.append(f"--knn {settings.k} is not below the number of {what} ({n_nodes}); "
                      f"using k={k}")
-    if settings.min_samples > n_nodes:
+    uses_min_samples = "min_samples" in ALGORITHMS[settings.algorithm].params
+    if uses_min_samples and settings.min_samples > n_nodes:
         raise SkelshopError(corpus, f"--min-samples {settings.min_samples} exceeds the "
                                     f"number of {what} ({n_nodes})")
     eps = faces.embedder.threshold if settings.eps is None else settings.eps
@@ -85,9 +94,31 @@ def cluster_fixed(faces: CorpusFaces, settings: ClusSettings, corpus: str | Path
     graph_k = min(algorithm.graph_k(params), len(nodes) - 1)
     graph = node_graph(faces, nodes, graph_k, settings.ann_lib, settings.seed,
                        settings.threads, progress)
-    result = algorithm.run(nodes.embed, graph, params)
+    return _fit_kept_apart(faces, nodes, graph, settings.algorithm, params, notes)
+
+
+def _node_groups(faces: CorpusFaces, nodes: Nodes) -> np.ndarray:
+    """The track of each node: faces' tracks (vote), or the node itself (one per track)."""
+    return faces.group if nodes.pool == "vote" else np.arange(len(nodes), dtype=np.int64)
+
+
+def _fit_kept_apart(faces: CorpusFaces, nodes: Nodes, graph: KnnGraph, algorithm: str,
+                    params: Params, notes: list[str], rows: list[SearchRow] | None = None,
+                    best: int | None = None) -> ClusOutcome:
+    """Fit the estimator with the corpus's cannot-links (tracks seen in one frame)."""
+    cannot = cooccurring_groups(*faces.track_spans())
+    estimator = estimator_for(algorithm, params).fit(
+        nodes.embed, graph=graph, groups=_node_groups(faces, nodes), cannot_link=cannot)
+    result = Clustering(estimator.labels_, estimator.core_, estimator.density_)
     face_labels, track_labels = pooled_labels(faces, nodes, result.labels)
-    return ClusOutcome(faces, nodes, graph, result, params, face_labels, track_labels, notes)
+    violations = count_violations(track_labels, cannot)
+    if len(cannot):
+        notes.append(f"{len(cannot)} track pairs seen in one frame (different people): the "
+                     f"fit put {estimator.n_violations_fit_} of them in one cluster, "
+                     f"{violations} after splitting along them")
+    return ClusOutcome(faces, nodes, graph, result, params, face_labels, track_labels,
+                       estimator, cannot, estimator.n_violations_fit_, violations, notes,
+                       rows, best)
 
 
 def cluster_search(faces: CorpusFaces, settings: ClusSettings, corpus: str | Path,
@@ -103,15 +134,16 @@ def cluster_search(faces: CorpusFaces, settings: ClusSettings, corpus: str | Pat
     graph = node_graph(faces, nodes, graph_k, settings.ann_lib, settings.seed,
                        settings.threads, progress)
     cannot = cooccurring_groups(*faces.track_spans())
-    rows, best, result = grid_search(
+    rows, best, _result = grid_search(
         algorithm, grid, nodes.embed, graph,
         to_faces=lambda labels: pooled_labels(faces, nodes, labels),
         face_group=faces.group, cannot_pairs=cannot, seed=settings.seed, on_row=on_row,
     )
     params = rows[best].params
-    face_labels, track_labels = pooled_labels(faces, nodes, result.labels)
-    return ClusOutcome(faces, nodes, graph.truncate(min(graph.k, algorithm.graph_k(params))),
-                       result, params, face_labels, track_labels, notes, rows, best)
+    # the search scores plain fits (how well each agrees with tracking); the kept one is
+    # refitted with the same-frame cannot-links enforced
+    return _fit_kept_apart(faces, nodes, graph.truncate(min(graph.k, algorithm.graph_k(params))),
+                           settings.algorithm, params, notes, rows, best)
 
 
 def search_rows_as_dicts(rows: list[SearchRow]) -> list[dict]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from skelshop.cluster.metrics import Scores, bcubed_scores, nmi, pairwise_scores
+from skelshop.errors import SkelshopError
 from skelshop.formats.identity import NOCLUS, is_person_name
 from skelshop.formats.truth import Key, TruthRow
 
@@ -24,12 +26,20 @@ class Evaluation:
     pairwise: Scores
     bcubed: Scores
     nmi: float
+    unscored: list[Key] = field(default_factory=list)  # predicted tracks the truth lacks
 
 
-def evaluate(pred: dict[Key, str], truth: list[TruthRow]) -> Evaluation:
-    """Score predictions on the truth rows (rows of pred without truth are not scored)."""
-    if not any(v for v, _, _ in pred):  # a single-video prediction: match on shot and track
-        truth = [TruthRow("", t.seg, t.skel_id, t.label, t.in_refs) for t in truth]
+def evaluate(pred: dict[Key, str], truth: list[TruthRow], video: str | None = None,
+             truth_path: str | Path = "") -> Evaluation:
+    """Score predictions on the truth rows; predicted tracks without truth are listed, not scored.
+
+    With `video`, only that video's truth rows are scored.
+    """
+    if video is not None:
+        name = Path(video).name
+        truth = [t for t in truth if t.video == name]
+        if not truth:
+            raise SkelshopError(truth_path, f"no truth rows for --video {name}")
     tp = fp = fn = unmatched = 0
     for t in truth:
         label = pred.get((t.video, t.seg, t.skel_id))
@@ -45,9 +55,11 @@ def evaluate(pred: dict[Key, str], truth: list[TruthRow]) -> Evaluation:
     pred_labels = [pred.get((t.video, t.seg, t.skel_id), NOCLUS) for t in truth]
     pred_ids = _codes(pred_labels)
     pred_ids[np.array([p == NOCLUS for p in pred_labels], dtype=bool)] = -1
+    truth_keys = {(t.video, t.seg, t.skel_id) for t in truth}
+    unscored = sorted(k for k in pred if k not in truth_keys)
     return Evaluation(len(truth), unmatched, identification, tp, fp, fn,
                       pairwise_scores(truth_ids, pred_ids), bcubed_scores(truth_ids, pred_ids),
-                      nmi(truth_ids, pred_ids))
+                      nmi(truth_ids, pred_ids), unscored)
 
 
 def _codes(labels: list[str]) -> np.ndarray:

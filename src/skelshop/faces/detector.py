@@ -34,10 +34,11 @@ class YuNetDetector:
         # YuNet's OpenMP pool oversubscribes badly when several workers run: one thread each.
         self._limits = threadpool_limits(limits=1, user_api="openmp")
 
-    def detect(self, bgr: np.ndarray) -> Detections:
-        """Detect faces; coordinates are in the input image's pixels."""
+    def detect(self, bgr: np.ndarray, max_side: int | None = None) -> Detections:
+        """Detect faces (at a long side of `max_side`, default the detector's); coordinates
+        are in the input image's pixels."""
         height, width = bgr.shape[:2]
-        scale = min(1.0, self.max_side / max(height, width))
+        scale = min(1.0, (max_side or self.max_side) / max(height, width))
         img = bgr
         if scale < 1.0:
             img = cv2.resize(bgr, (round(width * scale), round(height * scale)),

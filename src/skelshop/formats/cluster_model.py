@@ -3,8 +3,12 @@
 Layout (all arrays plain HDF5 datasets, parameters as root attributes):
 
     attrs   fmt_type="cluster_model", fmt_ver, embedder, metric, threshold,
-            algorithm, ann_lib, k, pool, eps, min_samples, seed, params (JSON)
-    /corpus/videos, /corpus/faces      (V,) utf-8: corpus rows, in order (video_idx)
+            algorithm, ann_lib, k, pool, eps, min_samples, seed, params (JSON),
+            algorithm_params (JSON, version 2: the estimator's parameter record)
+    /corpus/videos, /corpus/faces      (V,) utf-8: corpus rows, in order (video_idx);
+                                       version 2: a path inside the model's folder is stored
+                                       relative to that folder (a moved OUTDIR keeps working),
+                                       others absolute; version 1 stored them as given
     /faces/embed (N, D) float32        every clustered face's embedding
     /faces/video_idx, frame, pers, seg (N,) where each face came from
     /faces/node (N,) int64             the graph node the face belongs to
@@ -17,16 +21,18 @@ Layout (all arrays plain HDF5 datasets, parameters as root attributes):
     /clusters/density (C,) float32     RNN-DBSCAN den(C): the longest kNN edge between two
                                        core points of C (other algorithms: same measure)
     /tracks/video_idx, seg, pers, label (T,)   the pooled label of each (video, shot, track)
+    /tracks/cannot_link (P, 2) int64   version 2: track pairs seen in one frame (never one
+                                       cluster); absent in version 1 (read as none)
 
 Nodes are faces with `--pool vote` and tracks with `--pool min|med`.
-To place new vectors (e.g. references) into a stored clustering by the RNN-DBSCAN rule:
-`skelshop.cluster.assign.assign_to_clusters(vectors, model.node_embed, model.labels,
-model.core, model.density, model.params.k)` (exact search over the stored embeddings).
+To place new vectors (e.g. references) into a stored clustering by the rule its fit
+used: `skelshop.cluster.estimators.load_estimator(path).predict(vectors)`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,11 +40,11 @@ import h5py
 import numpy as np
 
 from skelshop.errors import SkelshopError
-from skelshop.formats.atomic import atomic_path
 from skelshop.formats.face_dump import EmbedderInfo
+from skelshop.formats.hdf5_output import hdf5_output
 
 FMT_TYPE = "cluster_model"
-FMT_VER = 1
+FMT_VER = 2
 NOISE = -1
 
 
@@ -54,6 +60,9 @@ class ClusterParams:
     eps: float | None = None
     min_samples: int | None = None
     extra: dict = field(default_factory=dict)
+    # The estimator's own parameter record (cluster.estimators), as stored; version 1
+    # files had none: it is derived from k/eps/min_samples/max_dist on reading.
+    algorithm_params: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -84,6 +93,8 @@ class ClusterModel:
     track_seg: np.ndarray
     track_pers: np.ndarray
     track_label: np.ndarray
+    # (P, 2) track index pairs seen in one frame: never one person (version 2; else empty)
+    cannot_link: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
 
     @property
     def n_faces(self) -> int:
@@ -136,7 +147,7 @@ def write_cluster_model(path: str | Path, model: ClusterModel) -> None:
     _check_consistent(model, path)
     p = model.params
     strings = h5py.string_dtype(encoding="utf-8")
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
+    with hdf5_output(path) as h5:  # a full disk: one SkelshopError, never a crash
         h5.attrs.update({
             "fmt_type": FMT_TYPE,
             "fmt_ver": FMT_VER,
@@ -151,13 +162,17 @@ def write_cluster_model(path: str | Path, model: ClusterModel) -> None:
             "eps": float("nan") if p.eps is None else float(p.eps),
             "min_samples": -1 if p.min_samples is None else int(p.min_samples),
             "params": json.dumps(p.extra, sort_keys=True),
+            "algorithm_params": json.dumps(p.algorithm_params, sort_keys=True),
         })
-        h5.create_dataset("corpus/videos", data=np.array(model.videos, dtype=object),
-                          dtype=strings)
-        h5.create_dataset("corpus/faces", data=np.array(model.face_dumps, dtype=object),
-                          dtype=strings)
+        base = Path(os.path.abspath(Path(path).parent))
+        h5.create_dataset("corpus/videos", dtype=strings, data=np.array(
+            [_stored_path(v, base) for v in model.videos], dtype=object))
+        h5.create_dataset("corpus/faces", dtype=strings, data=np.array(
+            [_stored_path(v, base) for v in model.face_dumps], dtype=object))
         for attr, (name, dtype) in _ALL_ARRAYS.items():
             h5.create_dataset(name, data=np.asarray(getattr(model, attr), dtype=dtype))
+        h5.create_dataset("tracks/cannot_link",
+                          data=np.asarray(model.cannot_link, np.int64).reshape(-1, 2))
 
 
 def read_cluster_model(path: str | Path) -> ClusterModel:
@@ -179,8 +194,9 @@ def read_cluster_model(path: str | Path) -> ClusterModel:
         try:
             arrays = {attr: np.asarray(h5[name][()], dtype=dtype)
                       for attr, (name, dtype) in _ALL_ARRAYS.items()}
-            videos = [_text(v) for v in h5["corpus/videos"][()]]
-            dumps = [_text(v) for v in h5["corpus/faces"][()]]
+            base = Path(os.path.abspath(path.parent))
+            videos = [_read_path(_text(v), base, ver) for v in h5["corpus/videos"][()]]
+            dumps = [_read_path(_text(v), base, ver) for v in h5["corpus/faces"][()]]
             eps = float(attrs["eps"])
             min_samples = int(attrs["min_samples"])
             params = ClusterParams(
@@ -190,6 +206,10 @@ def read_cluster_model(path: str | Path) -> ClusterModel:
                 min_samples=None if min_samples < 0 else min_samples,
                 extra=json.loads(str(attrs.get("params", "{}"))),
             )
+            params.algorithm_params = (json.loads(str(attrs["algorithm_params"]))
+                                       if "algorithm_params" in attrs else _v1_params(params))
+            cannot = (np.asarray(h5["tracks/cannot_link"][()], np.int64).reshape(-1, 2)
+                      if "tracks/cannot_link" in h5 else np.zeros((0, 2), np.int64))
             embedder = EmbedderInfo(name=str(attrs["embedder"]), metric=str(attrs["metric"]),
                                     threshold=float(attrs["threshold"]))
         except (KeyError, ValueError, TypeError) as err:
@@ -198,9 +218,58 @@ def read_cluster_model(path: str | Path) -> ClusterModel:
     arrays["knn_indices"] = arrays["knn_indices"].reshape(len(arrays["labels"]), -1)
     arrays["knn_distances"] = arrays["knn_distances"].reshape(len(arrays["labels"]), -1)
     model = ClusterModel(embedder=embedder, params=params, videos=videos, face_dumps=dumps,
-                         **arrays)
+                         cannot_link=cannot, **arrays)
     _check_consistent(model, path)
     return model
+
+
+def _v1_params(p: ClusterParams) -> dict:
+    """The estimator parameter record a version 1 file implies."""
+    if p.algorithm == "rnn-dbscan":
+        return {"k": p.k, "max_dist": p.extra.get("max_dist")}
+    if p.algorithm == "dbscan":
+        return {"eps": p.eps, "min_samples": p.min_samples, "k": p.k}
+    if p.algorithm == "hdbscan":
+        return {"min_samples": p.min_samples}
+    return {"eps": p.eps, "min_samples": p.min_samples}
+
+
+def bare_model(algorithm: str, algorithm_params: dict, node_embed: np.ndarray,
+               labels: np.ndarray, core: np.ndarray, knn_indices: np.ndarray,
+               knn_distances: np.ndarray, density: np.ndarray) -> ClusterModel:
+    """A model of a clustering alone (no corpus): each node is its own face of one unnamed video."""
+    m = len(labels)
+    rows = np.arange(m, dtype=np.int64)
+    none = np.full(m, -1, dtype=np.int64)
+    k = int(np.shape(knn_indices)[1]) if m else 0
+    return ClusterModel(
+        embedder=EmbedderInfo(name="", metric="euclidean", threshold=float("nan")),
+        params=ClusterParams(algorithm=algorithm, ann_lib="exact", k=k, pool="vote",
+                             eps=algorithm_params.get("eps"),
+                             min_samples=algorithm_params.get("min_samples"),
+                             algorithm_params=dict(algorithm_params)),
+        videos=[""], face_dumps=[""], embed=np.asarray(node_embed, np.float32),
+        face_video=np.zeros(m, np.int32), face_frame=none, face_pers=none,
+        face_seg=np.zeros(m, np.int32), face_node=rows, node_face=rows, labels=labels,
+        core=core, knn_indices=knn_indices, knn_distances=knn_distances, density=density,
+        track_video=np.zeros(0, np.int32), track_seg=np.zeros(0, np.int32),
+        track_pers=np.zeros(0, np.int64), track_label=np.zeros(0, np.int32),
+    )
+
+
+def _stored_path(given: str, base: Path) -> str:
+    """Relative to the model's folder when inside it, else absolute ('' stays '')."""
+    if not given:
+        return given
+    absolute = Path(os.path.abspath(given))
+    return str(absolute.relative_to(base)) if absolute.is_relative_to(base) else str(absolute)
+
+
+def _read_path(stored: str, base: Path, ver: int) -> str:
+    """A stored path as a usable one: version 2's relative paths are under the model's folder."""
+    if ver < 2 or not stored or Path(stored).is_absolute():
+        return stored
+    return str(base / stored)
 
 
 def _text(value: bytes | str) -> str:
@@ -230,6 +299,9 @@ def _check_consistent(model: ClusterModel, path: str | Path) -> None:
         problems.append("a label has no cluster density")
     if n and (np.min(model.face_video) < 0 or np.max(model.face_video) >= len(model.videos)):
         problems.append("a face points at a video that is not in the corpus list")
+    cannot = np.asarray(model.cannot_link).reshape(-1, 2)
+    if len(cannot) and (cannot.min() < 0 or cannot.max() >= len(model.track_label)):
+        problems.append("a cannot-link points at a track that does not exist")
     if len(model.videos) != len(model.face_dumps):
         problems.append("video and face dump lists differ in length")
     if problems:

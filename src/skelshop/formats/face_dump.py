@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,9 +10,20 @@ import h5py
 import numpy as np
 
 from skelshop.errors import SkelshopError
-from skelshop.formats.atomic import atomic_path
+from skelshop.formats.hdf5_output import hdf5_output
+from skelshop.formats.hdf5_values import (
+    HDF5_READ_ERRORS,
+    attr_count,
+    attr_number,
+    attr_text,
+    attr_threshold,
+    finite_rows,
+    numeric_array,
+)
+from skelshop.space import DLIB_RESNET_V1
 
 FMT_VER = 1
+CHIP_SHAPE = (150, 150, 3)
 SPARSE = "sparse_faces"
 FULL = "full_faces"
 # Dumps written by the original SkelShop carry no embedder attributes; it used dlib's ResNet.
@@ -25,6 +37,20 @@ class EmbedderInfo:
     name: str
     metric: str
     threshold: float
+
+
+@dataclass(frozen=True)
+class VideoTiming:
+    """When each decoded frame and each shot of a video is, in seconds from its first frame.
+
+    Frame numbers are decoded indices; on variable-frame-rate video `frame / fps` is not a
+    frame's time, so the times taken from the frames' timestamps are stored (`/timing`).
+    """
+
+    frame_seconds: np.ndarray  # float64 (F,) time of every decoded frame
+    end_seconds: float  # end of the last frame: the video's length
+    shot_starts: np.ndarray  # int64 (S,) first frame of each shot the dump was made with
+    shot_seconds: np.ndarray  # float64 (S + 1,) time of each shot's first frame, then the end
 
 
 @dataclass
@@ -45,6 +71,7 @@ class FaceDump:
     chip_bbox: np.ndarray | None = None  # float32 (N, 5) x1, y1, x2, y2, angle
     chip: np.ndarray | None = None  # uint8 (N, 150, 150, 3) RGB
     processed_frames: np.ndarray | None = None  # full mode: uint32 (F,) frames looked at
+    timing: VideoTiming | None = None  # written as /timing; read with read_timing()
     extra_attrs: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -70,32 +97,50 @@ def _attrs(dump: FaceDump, fmt_type: str) -> dict:
     }
 
 
-def write_face_dump(path: str | Path, dump: FaceDump) -> None:
-    """Write a dump atomically in the sparse or full layout, as `dump.mode` says."""
+def _put(grp: h5py.Group, name: str, data: np.ndarray, **options: object) -> None:
+    """A dataset with a Fletcher-32 checksum per chunk, so damaged bytes fail the read loudly.
+
+    HDF5 stores raw data unchecked: a flipped block in an embedding would otherwise read as
+    valid numbers. Empty datasets cannot be chunked and hold nothing to check.
+    """
+    if np.asarray(data).size:
+        options.setdefault("fletcher32", True)
+    grp.create_dataset(name, data=data, **options)
+
+
+def write_face_dump(path: str | Path, dump: FaceDump,
+                    chips: Iterable[np.ndarray] | None = None) -> None:
+    """Write a dump atomically in the sparse or full layout, as `dump.mode` says.
+
+    `chips`: the face chips in batches, streamed instead of `dump.chip` (a long video's do
+    not fit in memory); the dump's faces must then be in file order (by frame, then track).
+    """
     order = np.lexsort((dump.pers, dump.frame))
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
+    if chips is not None and not np.array_equal(order, np.arange(len(order))):
+        raise ValueError("streamed chips need the faces in file order (frame, then track)")
+    with hdf5_output(path) as h5:  # a full disk: SkelshopError(path, ...), nothing left
+        if dump.timing is not None:
+            _write_timing(h5, dump.timing)
         grp = h5.create_group("faces")
         embed = np.asarray(dump.embed, dtype=np.float32)[order]
         if dump.mode == "sparse":
             h5.attrs.update(_attrs(dump, SPARSE))
             frame_pers = np.stack([dump.frame[order], dump.pers[order]], axis=1)
-            grp.create_dataset("frame_pers", data=frame_pers.astype(np.uint32).reshape(-1, 2))
+            _put(grp, "frame_pers", frame_pers.astype(np.uint32).reshape(-1, 2))
         elif dump.mode == "full":
             h5.attrs.update(_attrs(dump, FULL))
-            processed = np.asarray(
-                dump.processed_frames if dump.processed_frames is not None else [],
-                dtype=np.uint32,
-            )
             frames = dump.frame[order]
-            if len(frames) and not np.isin(frames, processed).all():
-                raise ValueError("every face's frame must be among the processed frames")
-            indices = np.searchsorted(frames, processed, side="right")
-            grp.create_dataset("indices", data=indices.astype(np.uint32))
-            grp.create_dataset("frame", data=processed)
-            grp.create_dataset("pers", data=dump.pers[order].astype(np.uint32))
+            processed = _processed_frames(dump, frames)
+            # One entry per frame of the video (the original's readers take entry i as frame
+            # i); frames that were not sampled add no faces. /faces/frame says which were.
+            num_entries = max(int(dump.num_frames), int(processed[-1]) + 1 if len(processed) else 0)
+            indices = np.searchsorted(frames, np.arange(num_entries), side="right")
+            _put(grp, "indices", indices.astype(np.uint32))
+            _put(grp, "frame", processed)
+            _put(grp, "pers", dump.pers[order].astype(np.uint32))
         else:
             raise ValueError(f"unknown dump mode {dump.mode!r}")
-        grp.create_dataset("embed", data=embed, chunks=True if len(embed) else None)
+        _put(grp, "embed", embed)
         optional = {
             "seg": (dump.seg, np.int32),
             "bbox": (dump.bbox, np.float32),
@@ -104,25 +149,98 @@ def write_face_dump(path: str | Path, dump: FaceDump) -> None:
         }
         for name, (values, dtype) in optional.items():
             if values is not None:
-                grp.create_dataset(name, data=np.asarray(values, dtype=dtype)[order])
+                _put(grp, name, np.asarray(values, dtype=dtype)[order])
         if dump.chip is not None:
-            grp.create_dataset(
-                "chip", data=np.asarray(dump.chip, dtype=np.uint8)[order],
-                chunks=(1, *dump.chip.shape[1:]) if len(dump) else None,
-                compression="gzip", compression_opts=4,
+            _put(grp, "chip", np.asarray(dump.chip, dtype=np.uint8)[order],
+                 chunks=(1, *dump.chip.shape[1:]) if len(dump) else None,
+                 compression="gzip", compression_opts=4)
+        elif chips is not None:
+            _write_streamed_chips(grp, len(dump), chips)
+
+
+def _write_streamed_chips(grp: h5py.Group, n: int, chips: Iterable[np.ndarray]) -> None:
+    """The chip dataset written batch by batch, stored as `write_face_dump` stores it whole."""
+    shape = (CHIP_SHAPE[0], CHIP_SHAPE[1], CHIP_SHAPE[2])
+    if n == 0:
+        grp.create_dataset("chip", data=np.zeros((0, *shape), np.uint8),
+                           compression="gzip", compression_opts=4)
+        return
+    node = grp.create_dataset("chip", shape=(n, *shape), dtype=np.uint8, chunks=(1, *shape),
+                              compression="gzip", compression_opts=4, fletcher32=True)
+    at = 0
+    for batch in chips:
+        batch = np.asarray(batch, dtype=np.uint8).reshape(-1, *shape)
+        node[at:at + len(batch)] = batch
+        at += len(batch)
+    if at != n:
+        raise ValueError(f"{at} chips streamed for {n} faces")
+
+
+def _write_timing(h5: h5py.File, timing: VideoTiming) -> None:
+    h5.attrs["duration"] = float(timing.end_seconds)
+    grp = h5.create_group("timing")
+    frames = np.asarray(timing.frame_seconds, dtype=np.float64)
+    packed = {"chunks": (min(len(frames), 65536),), "compression": "gzip", "shuffle": True}
+    grp.create_dataset("frame_seconds", data=frames, **(packed if len(frames) else {}))
+    grp.create_dataset("shot_starts", data=np.asarray(timing.shot_starts, dtype=np.int64))
+    grp.create_dataset("shot_seconds", data=np.asarray(timing.shot_seconds, dtype=np.float64))
+    grp.attrs["end_seconds"] = float(timing.end_seconds)
+
+
+def read_timing(path: str | Path) -> VideoTiming | None:
+    """The frame and shot times a dump records (/timing); None for dumps without them."""
+    try:
+        with h5py.File(path, "r") as h5:
+            grp = h5.get("timing")
+            if not isinstance(grp, h5py.Group) or not all(
+                    isinstance(grp.get(name), h5py.Dataset)
+                    for name in ("frame_seconds", "shot_starts", "shot_seconds")):
+                return None
+            timing = VideoTiming(
+                frame_seconds=np.asarray(grp["frame_seconds"][()], dtype=np.float64).reshape(-1),
+                end_seconds=float(grp.attrs.get("end_seconds", np.nan)),
+                shot_starts=np.asarray(grp["shot_starts"][()], dtype=np.int64).reshape(-1),
+                shot_seconds=np.asarray(grp["shot_seconds"][()], dtype=np.float64).reshape(-1),
             )
+    except HDF5_READ_ERRORS:
+        return None
+    finite = np.isfinite(timing.shot_seconds).all() and np.isfinite(timing.end_seconds)
+    if not finite or len(timing.shot_seconds) != len(timing.shot_starts) + 1:
+        return None
+    return timing
 
 
-def _embedder_of(attrs: h5py.AttributeManager) -> EmbedderInfo:
+def _processed_frames(dump: FaceDump, sorted_frames: np.ndarray) -> np.ndarray:
+    """The sampled frames of a full dump (every frame when not given), checked against its faces."""
+    if dump.processed_frames is None:
+        last = int(sorted_frames[-1]) + 1 if len(sorted_frames) else 0
+        return np.arange(max(int(dump.num_frames), last), dtype=np.uint32)
+    processed = np.unique(np.asarray(dump.processed_frames, dtype=np.uint32))
+    if len(sorted_frames) and not np.isin(sorted_frames, processed).all():
+        raise ValueError("every face's frame must be among the processed frames")
+    return processed
+
+
+# Trailing shapes of the optional per-face datasets (first axis: one row per face).
+_OPTIONAL = {"seg": (), "bbox": (4,), "quality": (), "chip_bbox": (5,), "chip": (150, 150, 3)}
+_INTEGER = {"seg"}
+
+
+def _embedder_of(path: Path, attrs: h5py.AttributeManager) -> EmbedderInfo:
     return EmbedderInfo(
-        name=str(attrs.get("embedder", ORIGINAL_EMBEDDER)),
-        metric=str(attrs.get("metric", "euclidean")),
-        threshold=float(attrs.get("threshold", 0.6)),
+        name=attr_text(attrs, "embedder", ORIGINAL_EMBEDDER),
+        # The original wrote no metric or threshold: its dlib ResNet space's.
+        metric=attr_text(attrs, "metric", DLIB_RESNET_V1.metric),
+        threshold=attr_threshold(path, attrs, "threshold", DLIB_RESNET_V1.threshold),
     )
 
 
 def read_face_dump(path: str | Path, with_chips: bool = False) -> FaceDump:
-    """Read a sparse or full dump, ours or the original SkelShop's."""
+    """Read a sparse or full dump, ours or the original SkelShop's; every value is checked.
+
+    Anything unusable (a damaged file, strings where numbers belong, shapes that do not fit,
+    NaN or infinite embeddings) is a SkelshopError naming the file.
+    """
     path = Path(path)
     if not path.is_file():
         raise SkelshopError(path, "no such face dump")
@@ -130,54 +248,131 @@ def read_face_dump(path: str | Path, with_chips: bool = False) -> FaceDump:
         h5 = h5py.File(path, "r")
     except OSError:
         raise SkelshopError(path, "not an HDF5 face dump") from None
-    with h5:
-        if "faces" not in h5 or "embed" not in h5["faces"]:
-            raise SkelshopError(path, "not a face dump (no /faces/embed)")
-        grp = h5["faces"]
-        attrs = h5.attrs
-        embed = grp["embed"][()].astype(np.float32)
-        if embed.ndim == 1:
-            embed = embed.reshape(len(embed), -1)
+    try:
+        with h5:
+            return _read_open_dump(path, h5, with_chips)
+    except SkelshopError:
+        raise
+    except HDF5_READ_ERRORS as err:
+        raise SkelshopError(path, f"damaged or unreadable face dump ({_reason(err)})") from None
 
-        def opt(name: str) -> np.ndarray | None:
-            return grp[name][()] if name in grp else None
 
-        common = dict(
-            video=str(attrs.get("video", "")),
-            num_frames=int(attrs.get("num_frames", 0)),
-            fps=float(attrs.get("fps", 0.0)),
-            embedder=_embedder_of(attrs),
-            embed=embed,
-            seg=opt("seg"),
-            bbox=opt("bbox"),
-            quality=opt("quality"),
-            chip_bbox=opt("chip_bbox"),
-            chip=opt("chip") if with_chips else None,
-        )
-        if "frame_pers" in grp:
-            frame_pers = grp["frame_pers"][()].reshape(-1, 2)
-            dump = FaceDump(mode="sparse", frame=frame_pers[:, 0].astype(np.uint32),
-                            pers=frame_pers[:, 1].astype(np.uint32), **common)
-        elif "indices" in grp:
-            indices = grp["indices"][()].astype(np.int64)
-            processed = opt("frame")
-            if processed is None:  # the original's full dumps hold every frame
-                processed = np.arange(len(indices), dtype=np.uint32)
-            counts = np.diff(np.concatenate([[0], indices]))
-            if len(counts) and (counts.min() < 0 or indices[-1] != len(embed)):
-                raise SkelshopError(path, "face dump indices do not match its embeddings")
-            pers = opt("pers")
-            if pers is None:  # the original lost track ids: number faces within each frame
-                starts = np.repeat(indices - counts, counts)
-                pers = np.arange(len(embed)) - starts
-            dump = FaceDump(mode="full", frame=np.repeat(processed, counts).astype(np.uint32),
-                            pers=np.asarray(pers, dtype=np.uint32),
-                            processed_frames=processed.astype(np.uint32), **common)
-        else:
-            raise SkelshopError(path, "face dump has neither /faces/frame_pers nor /faces/indices")
-    if len(dump.frame) != len(embed):
-        raise SkelshopError(path, "face dump rows do not match its embeddings")
-    return dump
+def _reason(err: BaseException) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _dataset(path: Path, grp: h5py.Group, name: str) -> h5py.Dataset | None:
+    if name not in grp:
+        return None
+    node = grp[name]
+    if not isinstance(node, h5py.Dataset):
+        raise SkelshopError(path, f"/faces/{name} is a group, not a dataset")
+    return node
+
+
+def _per_face(path: Path, grp: h5py.Group, name: str, n: int) -> np.ndarray | None:
+    """An optional per-face dataset, checked to hold one row of the right shape per face."""
+    node = _dataset(path, grp, name)
+    if node is None:
+        return None
+    values = numeric_array(path, node, f"/faces/{name} values", integer=name in _INTEGER)
+    want = (n, *_OPTIONAL[name])
+    if values.shape != want and not (n == 0 and values.size == 0):
+        raise SkelshopError(path, f"/faces/{name} has shape {values.shape}, but {n} faces "
+                                  f"need {want}")
+    return values.reshape(want)
+
+
+def _frame_numbers(path: Path, node: h5py.Dataset, what: str) -> np.ndarray:
+    values = numeric_array(path, node, what, integer=True).astype(np.int64)
+    if values.size and (values.min() < 0 or values.max() >= 2**32):
+        raise SkelshopError(path, f"{what} hold numbers outside 0..{2**32 - 1}")
+    return values
+
+
+def _read_open_dump(path: Path, h5: h5py.File, with_chips: bool) -> FaceDump:
+    if "faces" not in h5 or not isinstance(h5["faces"], h5py.Group) or "embed" not in h5["faces"]:
+        raise SkelshopError(path, "not a face dump (no /faces/embed)")
+    grp = h5["faces"]
+    attrs = h5.attrs
+    embed_node = _dataset(path, grp, "embed")
+    assert embed_node is not None
+    embed = numeric_array(path, embed_node, "embeddings (/faces/embed)").astype(np.float32)
+    if embed.ndim == 1 and embed.size == 0:
+        embed = embed.reshape(0, 0)
+    if embed.ndim != 2:
+        raise SkelshopError(path, f"embeddings (/faces/embed) have shape {embed.shape}, "
+                                  "not one row per face")
+    finite_rows(path, embed, "embeddings (/faces/embed)")
+    n = len(embed)
+    common = dict(
+        video=attr_text(attrs, "video", ""),
+        num_frames=attr_count(path, attrs, "num_frames", 0),
+        fps=attr_number(path, attrs, "fps", 0.0),
+        embedder=_embedder_of(path, attrs),
+        embed=embed,
+        **{name: _per_face(path, grp, name, n) for name in _OPTIONAL if name != "chip"},
+        chip=_per_face(path, grp, "chip", n) if with_chips else None,
+    )
+    if common["fps"] < 0:  # type: ignore[operator]
+        raise SkelshopError(path, f"attribute fps={common['fps']} is negative")
+    frame_pers_node = _dataset(path, grp, "frame_pers")
+    indices_node = _dataset(path, grp, "indices")
+    if frame_pers_node is not None:
+        frame_pers = _frame_numbers(path, frame_pers_node, "/faces/frame_pers values")
+        if frame_pers.size == 0 and n == 0:
+            frame_pers = frame_pers.reshape(0, 2)
+        if frame_pers.shape != (n, 2):
+            raise SkelshopError(path, f"/faces/frame_pers has shape {frame_pers.shape}, but "
+                                      f"{n} faces need ({n}, 2): (frame, track) per face")
+        return FaceDump(mode="sparse", frame=frame_pers[:, 0].astype(np.uint32),
+                        pers=frame_pers[:, 1].astype(np.uint32), **common)
+    if indices_node is not None:
+        return _read_full(path, grp, indices_node, n, common)
+    raise SkelshopError(path, "face dump has neither /faces/frame_pers nor /faces/indices")
+
+
+def _read_full(path: Path, grp: h5py.Group, indices_node: h5py.Dataset, n: int,
+               common: dict) -> FaceDump:
+    """The three full layouts: indices per video frame (the original's, and ours with
+    /faces/frame naming the sampled frames), or per sampled frame (our first version)."""
+    indices = _frame_numbers(path, indices_node, "/faces/indices values").reshape(-1)
+    counts = np.diff(np.concatenate([[0], indices]))
+    if (len(counts) and counts.min() < 0) or (indices[-1] if len(indices) else 0) != n:
+        raise SkelshopError(path, "face dump indices do not match its embeddings")
+    frame_node = _dataset(path, grp, "frame")
+    if frame_node is None:  # the original's: entry i is frame i, every frame processed
+        processed = np.arange(len(indices), dtype=np.int64)
+        entry_frame = processed
+    else:
+        processed = _frame_numbers(path, frame_node, "/faces/frame values").reshape(-1)
+        if np.any(np.diff(processed) <= 0):
+            raise SkelshopError(path, "/faces/frame (the sampled frames) is not increasing")
+        if len(processed) == len(indices):  # one entry per sampled frame (or every frame)
+            entry_frame = processed
+        else:  # one entry per video frame; only sampled frames may hold faces
+            entry_frame = np.arange(len(indices), dtype=np.int64)
+            if len(processed) and processed[-1] >= len(indices):
+                raise SkelshopError(path, f"/faces/frame names frame {int(processed[-1])}, "
+                                          f"past the {len(indices)} frames of /faces/indices")
+            unsampled = np.ones(len(indices), bool)
+            unsampled[processed] = False
+            if np.any(counts[unsampled] > 0):
+                first = int(np.flatnonzero(unsampled & (counts > 0))[0])
+                raise SkelshopError(path, f"/faces/indices puts faces at frame {first}, "
+                                          "which /faces/frame says was not sampled")
+    pers_node = _dataset(path, grp, "pers")
+    if pers_node is None:  # the original lost track ids: number faces within each frame
+        starts = np.repeat(indices - counts, counts)
+        pers = np.arange(n) - starts
+    else:
+        pers = _frame_numbers(path, pers_node, "/faces/pers values").reshape(-1)
+        if len(pers) != n:
+            raise SkelshopError(path, f"/faces/pers has {len(pers)} track ids for {n} faces")
+    return FaceDump(mode="full", frame=np.repeat(entry_frame, counts).astype(np.uint32),
+                    pers=np.asarray(pers, dtype=np.uint32),
+                    processed_frames=processed.astype(np.uint32), **common)
 
 
 def check_same_embedder(a: EmbedderInfo, a_src: str | Path, b: EmbedderInfo, b_src: str | Path) -> None:
@@ -194,7 +389,7 @@ def read_dump_attrs(path: str | Path) -> dict | None:
     try:
         with h5py.File(path, "r") as h5:
             return dict(h5.attrs)
-    except OSError:
+    except HDF5_READ_ERRORS:
         return None
 
 
@@ -203,5 +398,5 @@ def count_faces(path: str | Path) -> int:
     try:
         with h5py.File(path, "r") as h5:
             return int(h5["faces/embed"].shape[0]) if "faces/embed" in h5 else 0
-    except OSError:
+    except HDF5_READ_ERRORS:
         return 0

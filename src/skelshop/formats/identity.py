@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,8 @@ from skelshop.formats.csv_table import read_csv_table, write_csv_table
 NOCLUS = "noclus"
 CLUSTER_LABEL = re.compile(r"^c\d+$")
 COLUMNS = ("seg", "skel_id", "label")
+# Shot indices and track ids are stored as 32-bit numbers in face dumps.
+MAX_INDEX = 2**32 - 1
 TIME_COLUMNS = ("start", "end")
 
 
@@ -49,11 +52,18 @@ def read_identities(path: str | Path) -> list[IdentityRow]:
     rows = []
     for lineno, rec in read_csv_table(path, COLUMNS, "identity CSV"):
         try:
-            rows.append(IdentityRow(
+            row = IdentityRow(
                 seg=int(rec["seg"]), skel_id=int(rec["skel_id"]), label=rec["label"],
                 start=float(rec["start"]) if rec.get("start") else None,
                 end=float(rec["end"]) if rec.get("end") else None,
-            ))
+            )
         except ValueError:
             raise SkelshopError(path, f"line {lineno}: bad row {rec}") from None
+        for column in ("seg", "skel_id"):
+            if not 0 <= getattr(row, column) <= MAX_INDEX:
+                raise SkelshopError(path, f"line {lineno}: {column} {rec[column][:30]} is out "
+                                          f"of range (0 to {MAX_INDEX})")
+        if any(t is not None and not math.isfinite(t) for t in (row.start, row.end)):
+            raise SkelshopError(path, f"line {lineno}: start/end seconds are not finite")
+        rows.append(row)
     return rows

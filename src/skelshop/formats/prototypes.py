@@ -9,6 +9,8 @@ from skelshop.errors import SkelshopError
 from skelshop.formats.csv_table import read_csv_table, write_csv_table
 
 COLUMNS = ("clus_idx", "video_idx", "frame_num", "pers_id")
+# Every column indexes something (clusters, corpus rows, frames, track ids: uint32 in dumps).
+MAX_VALUE = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,18 @@ def read_prototypes(path: str | Path) -> list[Prototype]:
     """Read a prototypes CSV written by us or the original SkelShop."""
     protos = []
     for lineno, rec in read_csv_table(path, COLUMNS, "prototypes CSV"):
-        try:
-            protos.append(Prototype(*(int(rec[c]) for c in COLUMNS)))
-        except ValueError:
-            raise SkelshopError(path, f"line {lineno}: bad row {rec}") from None
+        values = []
+        for column in COLUMNS:
+            text = rec[column].strip()
+            try:
+                value = int(text)
+            except ValueError:
+                raise SkelshopError(path, f"line {lineno}: {column} {text[:30]!r} is not a "
+                                          "whole number") from None
+            if not 0 <= value <= MAX_VALUE:
+                shown = text if len(text) <= 30 else text[:27] + "..."
+                raise SkelshopError(path, f"line {lineno}: {column} {shown} is out of range "
+                                          f"(0 to {MAX_VALUE})")
+            values.append(value)
+        protos.append(Prototype(*values))
     return protos

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,14 +11,25 @@ import h5py
 import numpy as np
 
 from skelshop.errors import SkelshopError
-from skelshop.formats.atomic import atomic_path
 from skelshop.formats.face_dump import ORIGINAL_EMBEDDER, EmbedderInfo
+from skelshop.formats.hdf5_output import hdf5_output
+from skelshop.formats.hdf5_values import (
+    HDF5_READ_ERRORS,
+    attr_text,
+    attr_threshold,
+    finite_rows,
+    numeric_array,
+)
+from skelshop.space import DLIB_RESNET_V1
+
+log = logging.getLogger(__name__)
 
 FMT_TYPE = "reference_embeddings"
 FMT_VER = 1
 # The original SkelShop wrote `embedding="dlib"` and no metric or threshold.
 _EMBEDDER_ALIASES = {"dlib": ORIGINAL_EMBEDDER}
-_ORIGINAL_DEFAULTS = EmbedderInfo(name=ORIGINAL_EMBEDDER, metric="euclidean", threshold=0.6)
+_ORIGINAL_DEFAULTS = EmbedderInfo(name=ORIGINAL_EMBEDDER, metric=DLIB_RESNET_V1.metric,
+                                  threshold=DLIB_RESNET_V1.threshold)
 
 
 @dataclass
@@ -26,6 +39,7 @@ class ReferenceSet:
     embedder: EmbedderInfo
     labels: list[str]
     embeddings: list[np.ndarray]  # float32 (N_i, D) per label, same order as `labels`
+    backend: str | None = None  # what ran the embedder ("onnx", "dlib"); None when unrecorded
 
     def __post_init__(self) -> None:
         if len(self.labels) != len(self.embeddings):
@@ -49,22 +63,40 @@ class ReferenceSet:
         return np.array([len(e) for e in self.embeddings], dtype=np.int64)
 
 
+# Identity CSVs use `noclus` for unclustered tracks and `c<k>` for unnamed clusters: a person
+# with such a name could not be told apart from them.
+_RESERVED_LABEL = re.compile(r"^(noclus|c\d+)$")
+
+
+def reserved_label_problem(label: str) -> str | None:
+    """Why a person cannot be called `label` in identity CSVs, or None when it is fine."""
+    if _RESERVED_LABEL.match(label):
+        what = "unclustered tracks" if label == "noclus" else "unnamed clusters"
+        return (f"label {label!r} is reserved: identity CSVs use it for {what}; "
+                "rename that person")
+    return None
+
+
 def check_label(label: str) -> None:
-    """Refuse labels HDF5 would read as paths (a '/' makes groups, '.' is the root)."""
+    """Refuse labels HDF5 would read as paths (a '/' makes groups, '.' is the root) or reserved ones."""
     if not label or "/" in label or label in {".", ".."} or "\x00" in label:
         raise ValueError(f"label {label!r} cannot name a dataset")
+    problem = reserved_label_problem(label)
+    if problem:
+        raise ValueError(problem)
 
 
 def write_references(path: str | Path, refs: ReferenceSet) -> None:
     """Write a reference file atomically; empty labels are kept as (0, D) datasets."""
     dim = refs.dim or 0
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
+    with hdf5_output(path) as h5:  # a full disk: one line naming `path`, nothing left
         h5.attrs.update({
             "fmt_type": FMT_TYPE,
             "fmt_ver": FMT_VER,
             "embedding": refs.embedder.name,
             "metric": refs.embedder.metric,
             "threshold": float(refs.embedder.threshold),
+            **({"embedder_backend": refs.backend} if refs.backend else {}),
         })
         for label, emb in zip(refs.labels, refs.embeddings, strict=True):
             check_label(label)
@@ -72,8 +104,8 @@ def write_references(path: str | Path, refs: ReferenceSet) -> None:
             h5.create_dataset(label, data=data)
 
 
-def _embedder_of(attrs: h5py.AttributeManager) -> EmbedderInfo:
-    name = str(attrs.get("embedding", ORIGINAL_EMBEDDER))
+def _embedder_of(path: Path, attrs: h5py.AttributeManager) -> EmbedderInfo:
+    name = attr_text(attrs, "embedding", ORIGINAL_EMBEDDER)
     name = _EMBEDDER_ALIASES.get(name, name)
     if name == ORIGINAL_EMBEDDER:
         metric, threshold = _ORIGINAL_DEFAULTS.metric, _ORIGINAL_DEFAULTS.threshold
@@ -81,13 +113,30 @@ def _embedder_of(attrs: h5py.AttributeManager) -> EmbedderInfo:
         metric, threshold = "euclidean", float("nan")
     return EmbedderInfo(
         name=name,
-        metric=str(attrs.get("metric", metric)),
-        threshold=float(attrs.get("threshold", threshold)),
+        metric=attr_text(attrs, "metric", metric),
+        threshold=attr_threshold(path, attrs, "threshold", threshold),
     )
 
 
+# Labels already warned about in this process: a command may read one file several times.
+_WARNED_EMPTY: set[tuple[str, str]] = set()
+
+
+def _warn_empty_label(path: Path, label: str) -> None:
+    key = (str(path.resolve()), label)
+    if key not in _WARNED_EMPTY:
+        _WARNED_EMPTY.add(key)
+        log.warning("%s: label %r has no embeddings (no image of it had a usable face); "
+                    "skipped", path, label)
+
+
 def read_references(path: str | Path) -> ReferenceSet:
-    """Read a reference file written by us or by the original SkelShop."""
+    """Read a reference file written by us or by the original SkelShop; every value is checked.
+
+    The original wrote a label without a usable face as an empty 1-D dataset: such labels
+    are skipped with a warning. A damaged file, non-numeric or non-finite embeddings, a
+    reserved label or a file without any embedding is a SkelshopError naming the file.
+    """
     path = Path(path)
     if not path.is_file():
         raise SkelshopError(path, "no such reference file")
@@ -95,26 +144,52 @@ def read_references(path: str | Path) -> ReferenceSet:
         h5 = h5py.File(path, "r")
     except OSError:
         raise SkelshopError(path, "not an HDF5 reference file") from None
-    with h5:
-        fmt_type = h5.attrs.get("fmt_type")
-        if fmt_type is not None and str(fmt_type) != FMT_TYPE:
-            raise SkelshopError(path, f"a {fmt_type} file, not reference embeddings")
-        embedder = _embedder_of(h5.attrs)
-        if np.isnan(embedder.threshold):
-            raise SkelshopError(path, f"no threshold recorded for embedder {embedder.name!r}")
-        labels, embeddings = [], []
-        dim = None
-        for label in sorted(h5):
-            node = h5[label]
-            if not isinstance(node, h5py.Dataset):
-                raise SkelshopError(path, f"{label!r} is a group, not a label's embeddings")
-            data = np.asarray(node[()], dtype=np.float32)
-            if data.ndim != 2:
-                raise SkelshopError(path, f"label {label!r}: embeddings are not a 2-D array")
-            if len(data):
-                if dim is not None and data.shape[1] != dim:
-                    raise SkelshopError(path, f"label {label!r}: dimension {data.shape[1]} != {dim}")
-                dim = data.shape[1]
-            labels.append(label)
-            embeddings.append(data)
-    return ReferenceSet(embedder=embedder, labels=labels, embeddings=embeddings)
+    try:
+        with h5:
+            refs = _read_open_references(path, h5)
+    except SkelshopError:
+        raise
+    except HDF5_READ_ERRORS as err:
+        text = " ".join(str(err).split())[:120] or type(err).__name__
+        raise SkelshopError(path, f"damaged or unreadable reference file ({text})") from None
+    if not len(refs):
+        raise SkelshopError(path, "holds no reference labels: not a reference file, or an "
+                                  "empty one (embed a REFDIR/<label>/<images> folder)")
+    if refs.dim is None:
+        raise SkelshopError(path, f"none of its {len(refs)} label(s) has an embedding: no "
+                                  "reference image had a usable face")
+    return refs
+
+
+def _read_open_references(path: Path, h5: h5py.File) -> ReferenceSet:
+    fmt_type = h5.attrs.get("fmt_type")
+    if fmt_type is not None and attr_text(h5.attrs, "fmt_type", "") != FMT_TYPE:
+        raise SkelshopError(path, f"a {attr_text(h5.attrs, 'fmt_type', '')} file, "
+                                  "not reference embeddings")
+    embedder = _embedder_of(path, h5.attrs)
+    if np.isnan(embedder.threshold):
+        raise SkelshopError(path, f"no threshold recorded for embedder {embedder.name!r}")
+    labels, embeddings = [], []
+    dim = None
+    for label in sorted(h5):
+        node = h5[label]
+        if not isinstance(node, h5py.Dataset):
+            raise SkelshopError(path, f"{label!r} is a group, not a label's embeddings")
+        problem = reserved_label_problem(label)
+        if problem:
+            raise SkelshopError(path, problem)
+        data = numeric_array(path, node, f"label {label!r}: embeddings").astype(np.float32)
+        if data.ndim == 1 and data.size == 0:  # the original's `h5f[label] = []`
+            _warn_empty_label(path, label)
+            continue
+        if data.ndim != 2:
+            raise SkelshopError(path, f"label {label!r}: embeddings are not a 2-D array")
+        finite_rows(path, data, f"label {label!r}: embeddings")
+        if len(data):
+            if dim is not None and data.shape[1] != dim:
+                raise SkelshopError(path, f"label {label!r}: dimension {data.shape[1]} != {dim}")
+            dim = data.shape[1]
+        labels.append(label)
+        embeddings.append(data)
+    return ReferenceSet(embedder=embedder, labels=labels, embeddings=embeddings,
+                        backend=attr_text(h5.attrs, "embedder_backend", "") or None)

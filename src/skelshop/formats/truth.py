@@ -56,13 +56,32 @@ def read_truth(path: str | Path) -> list[TruthRow]:
     return rows
 
 
-def read_predictions(path: str | Path) -> dict[Key, str]:
-    """Labels by (video file name, seg, skel_id) of identities.csv or a `seg,skel_id,label` CSV."""
-    out = {}
-    for lineno, rec in read_csv_table(path, PREDICTION_COLUMNS, "prediction CSV"):
+def read_predictions(path: str | Path, video: str | None = None) -> dict[Key, str]:
+    """Labels by (video file name, seg, skel_id) of identities.csv or a `seg,skel_id,label` CSV.
+
+    A `seg,skel_id,label` CSV (one video's, as `idsegs*` and `applymap` write) says nothing
+    of its video: `video` names it, and is required. For identities.csv, `video` keeps
+    only that video's rows.
+    """
+    rows = read_csv_table(path, PREDICTION_COLUMNS, "prediction CSV")
+    has_video = bool(rows) and "video" in rows[0][1]
+    if not has_video and not video:
+        raise SkelshopError(path, "a seg,skel_id,label CSV does not say which video it is of; "
+                                  "pass --video NAME (the video's file name in the truth)")
+    wanted = Path(video).name if video else None
+    out: dict[Key, str] = {}
+    for lineno, rec in rows:
         try:
-            key = (Path(rec.get("video", "")).name, int(rec["seg"]), int(rec["skel_id"]))
+            name = Path(rec["video"]).name if has_video else wanted
+            key = (name or "", int(rec["seg"]), int(rec["skel_id"]))
         except ValueError:
             raise SkelshopError(path, f"line {lineno}: bad row") from None
+        if wanted is not None and key[0] != wanted:
+            continue
+        if key in out:
+            raise SkelshopError(path, f"line {lineno}: a second row for video {key[0]}, shot "
+                                      f"{key[1]}, track {key[2]}")
         out[key] = rec["label"]
+    if wanted is not None and has_video and not out:
+        raise SkelshopError(path, f"no rows for --video {wanted}")
     return out

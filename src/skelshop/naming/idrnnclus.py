@@ -11,8 +11,7 @@ from skelshop.formats.cluster_model import NOISE, ClusterModel
 from skelshop.formats.identifications import cluster_name
 from skelshop.formats.references import ReferenceSet
 from skelshop.naming.idclus import NamedCluster
-
-DEFAULT_KNN = 32
+from skelshop.naming.settings import DEFAULT_KNN
 
 
 @dataclass

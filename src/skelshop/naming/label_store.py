@@ -7,8 +7,9 @@ from pathlib import Path
 
 from skelshop.formats.identifications import (
     Identification,
+    clean_label,
     cluster_index,
-    read_identifications,
+    read_identification_table,
     write_identifications,
 )
 
@@ -20,8 +21,12 @@ class LabelStore:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._labels: dict[str, str] = {}
+        # Clusters the file lists with an empty label: skipped in an earlier session.
+        self.skipped_before: list[str] = []
         if self.path.exists():
-            self._labels = {row.clus: row.label for row in read_identifications(self.path)}
+            table = read_identification_table(self.path)
+            self._labels = {row.clus: row.label for row in table.named}
+            self.skipped_before = table.skipped
 
     def labels(self) -> dict[str, str]:
         """A copy of the current cluster → name map."""
@@ -29,10 +34,13 @@ class LabelStore:
             return dict(self._labels)
 
     def set(self, clus: str, label: str) -> dict[str, str]:
-        """Name a cluster (an empty name removes it) and save; returns the new map."""
+        """Name a cluster (an empty name removes it) and save; returns the new map.
+
+        ValueError (saying why) for a name that cannot be saved, e.g. with a NUL byte.
+        """
         if cluster_index(clus) is None:
             raise ValueError(f"{clus!r} is not a cluster name")
-        label = " ".join(label.split())  # names are single-line; stray whitespace is noise
+        label = clean_label(label)  # single-line, no control characters
         with self._lock:
             if self._labels.get(clus, "") != label:
                 if label:

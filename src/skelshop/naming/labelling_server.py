@@ -39,7 +39,8 @@ class LabellingApp:
         self.clusters = scan_proto_dir(self.protodir)
         self._names = {c.clus for c in self.clusters}
         self.reference_labels = sorted(set(suggestions))
-        self._skipped: set[str] = set()
+        # Skips of an earlier session (the original wrote them as `,c<k>` rows) still count.
+        self._skipped: set[str] = {c for c in store.skipped_before if c in self._names}
         self._lock = threading.Lock()
 
     def known(self, clus: str) -> bool:
@@ -185,6 +186,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._error(HTTPStatus.BAD_REQUEST, "label must be a string")
             try:
                 return self._json(app.set_label(clus, label))
+            except ValueError as err:  # a name that cannot be saved: say why on the page
+                return self._error(HTTPStatus.BAD_REQUEST, str(err))
             except (OSError, SkelshopError) as err:
                 log.error("could not save %s: %s", app.store.path, err)
                 return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"could not save: {err}")

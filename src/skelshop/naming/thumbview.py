@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from skelshop.errors import SkelshopError
+from skelshop.formats.identifications import clean_label
 from skelshop.naming.label_store import LabelStore
 from skelshop.naming.proto_dir import scan_proto_dir
 
@@ -56,6 +57,11 @@ def label_in_terminal(protodir: str | Path, store: LabelStore, viewer_cmd: str,
                 name = resolve_answer(answer, store.labels())
                 if name is None:
                     say(f"{answer.strip()[1:]} has no name yet")
+                    continue
+                try:
+                    name = clean_label(name)
+                except ValueError as err:
+                    say(f"not saved: {err}")
                     continue
                 break
         finally:

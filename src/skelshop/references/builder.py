@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import logging
-import re
+import queue
+import threading
+import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tqdm import tqdm
 
 from skelshop.errors import SkelshopError
-from skelshop.media.images import is_jpeg_or_png
+from skelshop.formats.atomic import remove_stale_parts
+from skelshop.formats.oauth_token import COOKIE_NAME, read_oauth_creds, read_token_file
+from skelshop.formats.qid_list import read_qid_list
+from skelshop.media.images import UnreadableImage, check_image_file
 from skelshop.references.file_names import commons_title, filepath_url, is_readable_type, local_name
-from skelshop.references.http_client import PoliteClient, RejectedContent, TransferError
+from skelshop.references.http_client import (
+    PoliteClient,
+    RejectedContent,
+    RetryPolicy,
+    Stopped,
+    TransferError,
+)
+from skelshop.references.oauth1 import OAuth1Signer
+from skelshop.references.settings import LIST_KINDS, Endpoints, TransferLimits
 from skelshop.references.sparql import (
     ImageHit,
     SparqlService,
@@ -26,26 +39,13 @@ from skelshop.references.sparql import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
-DEFAULT_COMMONS_SPARQL = "https://commons-query.wikimedia.org/sparql"
-DEFAULT_COMMONS_FILEPATH = "https://commons.wikimedia.org/wiki/Special:FilePath/"
-LIST_KINDS = ("entities", "categories")
-SOURCES = ("wikidata", "commons")
-# Temp files of `atomic_path` (".<name>.<pid>.part") left by a killed run.
-_STALE_PART_RE = re.compile(r"^\..+\.\d+\.part$")
 COMMONS_AUTH_HINT = (
-    "; the Commons query service needs a valid wcqsOauth cookie in the token file "
-    "(copy it from a browser logged in to the service)"
+    "; the Commons query service needs valid credentials: a wcqsOauth cookie in the token file "
+    "(copy it from a browser logged in to the service), or OAuth consumer credentials "
+    "(--oauth-creds)"
 )
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    """Where the services live; options so a mirror or a test server can stand in."""
-
-    wikidata_sparql: str
-    commons_sparql: str
-    commons_filepath: str
+# How long an interrupted run waits for its download threads to remove their temp files.
+STOP_GRACE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -73,20 +73,27 @@ class BuildReport:
 
 def find_images(
     kind: str, qids: list[str], source: str, endpoints: Endpoints, client: PoliteClient,
-    commons_client: PoliteClient | None = None,
+    commons_client: PoliteClient | None = None, humans_only: bool = True,
 ) -> list[ImageHit]:
-    """Ask the chosen service for images of the listed people (or of people in the categories)."""
+    """Ask the chosen service for images of the listed people (or of people in the categories).
+
+    For categories, `humans_only` keeps items that are instances of human (Q5): P106 is also
+    set on fictional characters, groups and the like, whose images are no face references.
+    """
     if kind not in LIST_KINDS:
         raise ValueError(f"unknown list kind {kind!r}")
     wikidata = SparqlService(endpoints.wikidata_sparql, client)
     if source == "wikidata":
-        query = wikidata_images_query(qids) if kind == "entities" else occupation_images_query(qids)
+        query = (wikidata_images_query(qids) if kind == "entities"
+                 else occupation_images_query(qids, humans_only))
         return wikidata.image_hits(query)
     if source != "commons":
         raise ValueError(f"unknown source {source!r}")
     if commons_client is None:
-        raise SkelshopError(None, "the commons source needs a token file (--oauth-token-file)")
-    people = qids if kind == "entities" else wikidata.items(occupation_people_query(qids))
+        raise SkelshopError(None, "the commons source needs credentials "
+                                  "(--oauth-token-file or --oauth-creds)")
+    people = (qids if kind == "entities"
+              else wikidata.items(occupation_people_query(qids, humans_only)))
     if not people:
         return []
     commons = SparqlService(endpoints.commons_sparql, commons_client, auth_hint=COMMONS_AUTH_HINT)
@@ -116,7 +123,7 @@ def plan_downloads(
             continue
         report.people.append(qid)
         folder = refout / qid
-        _remove_stale_parts(folder)
+        remove_stale_parts(folder)  # temp files of a killed run (its process is gone)
         present = sorted(n for n in names if (folder / n).is_file())
         missing = sorted(n for n in names if n not in present)
         report.already_present += min(len(present), max_per_person)
@@ -125,49 +132,157 @@ def plan_downloads(
     return plan
 
 
-def _remove_stale_parts(folder: Path) -> None:
-    if folder.is_dir():
-        for path in folder.iterdir():
-            if _STALE_PART_RE.match(path.name) and path.is_file():
-                log.info("removing %s, left by an interrupted download", path)
-                path.unlink(missing_ok=True)
+def _image_problem(path: Path) -> str | None:
+    try:
+        check_image_file(path)
+    except UnreadableImage as err:
+        return str(err)
+    return None
+
+
+def _stop_workers(client: PoliteClient, workers: list[threading.Thread]) -> None:
+    """Stop downloads in flight, give their threads a moment to clean up, remove what is left."""
+    client.abort()
+    until = time.monotonic() + STOP_GRACE_S
+    for worker in workers:
+        worker.join(max(0.0, until - time.monotonic()))
+    client.remove_partial_files()
 
 
 def download_all(
     plan: list[Download], client: PoliteClient, filepath_base: str, width: int,
     concurrency: int, report: BuildReport, progress: bool = True,
 ) -> None:
-    """Fetch the planned files a few at a time; failures are recorded, never half-written."""
+    """Fetch the planned files a few at a time; failures are recorded, never half-written.
+
+    Ctrl-C and SIGTERM (which the CLI turns into KeyboardInterrupt) stop every download at
+    once: the worker threads are daemons blocked at most until `client.abort()` shuts their
+    sockets, and no temp file stays behind.
+    """
     params = {"width": str(width)} if width > 0 else None
+    todo: queue.Queue[Download] = queue.Queue()
+    for item in plan:
+        todo.put(item)
+    done: queue.Queue[tuple[Download, Path | None, BaseException | None]] = queue.Queue()
 
-    def fetch(item: Download) -> Path:
-        client.download(filepath_url(filepath_base, item.title), item.dest, params=params,
-                        accept_content=is_jpeg_or_png)
-        return item.dest
-
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        futures = {pool.submit(fetch, item): item for item in plan}
-        bar = tqdm(as_completed(futures), total=len(futures), desc="download", unit="file",
-                   disable=not progress)
-        for future in bar:
-            item = futures[future]
+    def work() -> None:
+        while True:
             try:
-                report.downloaded.append(future.result())
-            except RejectedContent as err:
-                report.rejected.append((item.qid, item.title, err.problem))
-            except TransferError as err:
-                report.failed.append((item.qid, item.title, err.problem))
-            except OSError as err:
-                report.failed.append((item.qid, item.title, f"cannot write: {err.strerror}"))
+                item = todo.get_nowait()
+            except queue.Empty:
+                return
+            if client.stop.is_set():
+                return
+            try:
+                client.download(filepath_url(filepath_base, item.title), item.dest,
+                                params=params, check=_image_problem)
+                done.put((item, item.dest, None))
+            except Stopped:
+                return
+            except Exception as err:  # sorted out by the main thread (_record)
+                done.put((item, None, err))
+
+    workers = [threading.Thread(target=work, name=f"download-{i}", daemon=True)
+               for i in range(max(1, min(concurrency, len(plan))))]
+    bar = tqdm(total=len(plan), desc="download", unit="file", disable=not progress)
+    try:
+        for worker in workers:
+            worker.start()
+        for _ in plan:
+            # A timeout keeps the main thread responsive to signals while it waits.
+            while True:
+                try:
+                    item, path, err = done.get(timeout=0.5)
+                    break
+                except queue.Empty:
+                    if not any(w.is_alive() for w in workers) and done.empty():
+                        raise RuntimeError("download threads ended early") from None
+            bar.update(1)
+            _record(report, item, path, err)
+    except BaseException:
+        _stop_workers(client, workers)
+        raise
+    finally:
+        bar.close()
+
+
+def _record(report: BuildReport, item: Download, path: Path | None,
+            err: BaseException | None) -> None:
+    if err is None and path is not None:
+        report.downloaded.append(path)
+    elif isinstance(err, RejectedContent):
+        report.rejected.append((item.qid, item.title, err.problem))
+    elif isinstance(err, TransferError):
+        report.failed.append((item.qid, item.title, err.problem))
+    elif isinstance(err, OSError):
+        problem = err.strerror or str(err) or type(err).__name__
+        report.failed.append((item.qid, item.title, f"cannot write {item.dest}: {problem}"))
+    elif err is not None:
+        raise err  # a bug, not a download problem: let it surface
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """Everything `buildrefs` is asked to do, as the command line gives it."""
+
+    kind: str  # entities | categories
+    listin: Path
+    refout: Path
+    source: str = "wikidata"  # wikidata | commons
+    endpoints: Endpoints = field(default_factory=Endpoints)
+    contact: str | None = None
+    token_file: Path | None = None  # wcqsOauth cookie (the Commons query service today)
+    oauth_creds: Path | None = None  # OAuth 1.0a consumer credentials (the original's option)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    limits: TransferLimits = field(default_factory=TransferLimits)
+    max_per_person: int = 5
+    width: int = 1024
+    concurrency: int = 2
+    humans_only: bool = True
+
+
+def _commons_client(settings: BuildSettings) -> PoliteClient | None:
+    if settings.source != "commons":
+        return None
+    common = {"contact": settings.contact, "retry": settings.retry, "limits": settings.limits}
+    host = urlsplit(settings.endpoints.commons_sparql).hostname
+    if settings.oauth_creds is not None:
+        creds = read_oauth_creds(settings.oauth_creds)
+        return PoliteClient(**common, auth=OAuth1Signer(creds))
+    if settings.token_file is not None:
+        cookie = read_token_file(settings.token_file)
+        return PoliteClient(**common, cookies={COOKIE_NAME: cookie}, cookie_host=host)
+    raise SkelshopError(None, "the commons source needs credentials: --oauth-token-file (a file "
+                        f"holding the {COOKIE_NAME} cookie of the Commons query service) or "
+                        "--oauth-creds (the original's OAuth consumer credentials file)")
+
+
+def run_buildrefs(settings: BuildSettings, progress: bool = True) -> BuildReport:
+    """Read the list, check the endpoints and credentials, then query and download."""
+    if settings.kind not in LIST_KINDS:
+        raise ValueError(f"unknown list kind {settings.kind!r}")
+    qids = read_qid_list(settings.listin)
+    settings.endpoints.check(settings.source, settings.kind)
+    if settings.token_file is not None and settings.oauth_creds is not None:
+        raise SkelshopError(None, "give --oauth-token-file or --oauth-creds, not both")
+    commons_client = _commons_client(settings)
+    if not settings.contact:
+        log.warning("Wikimedia asks for contact details in the User-Agent: pass --contact")
+    client = PoliteClient(contact=settings.contact, retry=settings.retry, limits=settings.limits)
+    return build_references(
+        settings.kind, qids, settings.refout, settings.source, settings.endpoints, client,
+        commons_client, max_per_person=settings.max_per_person, width=settings.width,
+        concurrency=settings.concurrency, progress=progress, humans_only=settings.humans_only,
+    )
 
 
 def build_references(
     kind: str, qids: list[str], refout: Path, source: str, endpoints: Endpoints,
     client: PoliteClient, commons_client: PoliteClient | None = None, max_per_person: int = 5,
-    width: int = 1024, concurrency: int = 2, progress: bool = True,
+    width: int = 1024, concurrency: int = 2, progress: bool = True, humans_only: bool = True,
 ) -> BuildReport:
     """Query, plan and download: REFOUT/<QID>/<percent-encoded file name>."""
-    hits = find_images(kind, qids, source, endpoints, client, commons_client)
+    hits = find_images(kind, qids, source, endpoints, client, commons_client, humans_only)
     report = BuildReport()
     plan = plan_downloads(hits, refout, max_per_person, report,
                           asked=qids if kind == "entities" else None)

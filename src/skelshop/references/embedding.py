@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,12 +14,13 @@ from tqdm import tqdm
 from skelshop.errors import SkelshopError
 from skelshop.faces.detector import YuNetDetector
 from skelshop.faces.embedder import DlibFaceEmbedder
+from skelshop.faces.models import DEFAULT_EMBEDDER, DEFAULT_EMBEDDER_BACKEND, make_embedder
+from skelshop.formats.identifications import clean_label
 from skelshop.formats.references import ReferenceSet, check_label
 from skelshop.media.images import UnreadableImage, load_rgb
+from skelshop.references.settings import MULTI_FACE_POLICIES
 
 log = logging.getLogger(__name__)
-
-MULTI_FACE_POLICIES = ("skip", "largest")
 
 
 @dataclass(frozen=True)
@@ -43,22 +45,41 @@ def _label_folders(refdir: Path, report: EmbedReport) -> list[Path]:
         raise SkelshopError(refdir, "not a reference folder")
     folders = []
     for entry in sorted(refdir.iterdir()):
-        if entry.is_dir():
+        if entry.is_symlink() and entry.is_dir():
+            # A link may lead anywhere (`/` included): label folders are real folders of REFDIR.
+            report.skipped.append(SkippedImage(
+                entry, "symbolic link to a folder, not followed (copy or move the images in)"))
+        elif entry.is_dir():
             try:
                 check_label(entry.name)
-            except ValueError:
-                report.skipped.append(SkippedImage(entry, "folder name cannot be a label"))
+                # Labels end up in CSVs and on pages: one clean line, as typed names are.
+                if clean_label(entry.name) != entry.name:
+                    raise ValueError("control characters, line breaks or stray spaces")
+            except ValueError as err:
+                report.skipped.append(SkippedImage(entry, f"folder name cannot be a label ({err})"))
                 continue
             folders.append(entry)
         else:
             report.skipped.append(SkippedImage(entry, "not inside a label folder"))
     if not folders:
-        raise SkelshopError(refdir, "no label folders (expected REFDIR/<label>/<image>)")
+        # Say why the folders that are there do not count.
+        refused = [f"{s.path.name!r}: {s.problem}" for s in report.skipped
+                   if s.problem != "not inside a label folder"][:3]
+        hint = "".join(f"; {r}" for r in refused)
+        raise SkelshopError(refdir, f"no label folders (expected REFDIR/<label>/<image>){hint}")
     return folders
 
 
-def _label_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file())
+def _label_files(folder: Path, report: EmbedReport) -> list[Path]:
+    files = []
+    for root, dirs, names in os.walk(folder, followlinks=False):
+        base = Path(root)
+        for name in dirs:
+            if (base / name).is_symlink():  # os.walk lists them but does not enter them
+                report.skipped.append(SkippedImage(base / name, "symbolic link to a folder, "
+                                                   "not followed"))
+        files += [base / name for name in names if (base / name).is_file()]
+    return sorted(files)
 
 
 def _is_hidden(path: Path, folder: Path) -> bool:
@@ -68,12 +89,13 @@ def _is_hidden(path: Path, folder: Path) -> bool:
 class ReferenceEmbedder:
     """Turns one reference image into one embedding with the same models as the videos."""
 
-    def __init__(self, multi_face: str = "skip"):
+    def __init__(self, multi_face: str = "skip", embedder: str = DEFAULT_EMBEDDER,
+                 backend: str = DEFAULT_EMBEDDER_BACKEND):
         if multi_face not in MULTI_FACE_POLICIES:
             raise ValueError(f"unknown multi-face policy {multi_face!r}")
         self.multi_face = multi_face
         self.detector = YuNetDetector()
-        self.embedder = DlibFaceEmbedder()
+        self.embedder: DlibFaceEmbedder = make_embedder(embedder, backend)
 
     def embed_image(self, path: Path) -> np.ndarray:
         """The (D,) embedding of the one face in an image; UnreadableImage says why not."""
@@ -89,14 +111,15 @@ class ReferenceEmbedder:
 
 
 def embed_reference_folder(
-    refdir: str | Path, multi_face: str = "skip", progress: bool = True
+    refdir: str | Path, multi_face: str = "skip", progress: bool = True,
+    embedder: str = DEFAULT_EMBEDDER, backend: str = DEFAULT_EMBEDDER_BACKEND,
 ) -> tuple[ReferenceSet, EmbedReport]:
     """Embed REFDIR/<label>/**/<image>; every file is either used or reported."""
     refdir = Path(refdir)
     report = EmbedReport()
     folders = _label_folders(refdir, report)
-    files = {folder: _label_files(folder) for folder in folders}
-    model = ReferenceEmbedder(multi_face)
+    files = {folder: _label_files(folder, report) for folder in folders}
+    model = ReferenceEmbedder(multi_face, embedder, backend)
     labels, embeddings = [], []
     bar = tqdm(total=sum(len(f) for f in files.values()), desc="embed references", unit="image",
                disable=not progress)
@@ -122,5 +145,6 @@ def embed_reference_folder(
             labels.append(label)
             embeddings.append(np.asarray(vectors, dtype=np.float32).reshape(len(vectors),
                                                                             model.embedder.dim))
-    refs = ReferenceSet(embedder=model.embedder.info, labels=labels, embeddings=embeddings)
+    refs = ReferenceSet(embedder=model.embedder.info, labels=labels, embeddings=embeddings,
+                        backend=model.embedder.backend)
     return refs, report

@@ -30,20 +30,25 @@ def wikidata_images_query(qids: list[str]) -> str:
     )
 
 
-def occupation_images_query(occupations: list[str]) -> str:
-    """P18 images of people whose occupation is, or is a subclass of, a listed one."""
+def _humans(humans_only: bool) -> str:
+    # The original returned every item with the occupation; by default we keep humans (Q5).
+    return f"  ?item wdt:P31 wd:{HUMAN} .\n" if humans_only else ""
+
+
+def occupation_images_query(occupations: list[str], humans_only: bool = True) -> str:
+    """P18 images of items whose occupation is, or is a subclass of, a listed one."""
     return (
         f"{PREFIXES}SELECT DISTINCT ?item ?image WHERE {{\n  {_values('occupation', occupations)}\n"
-        f"  ?item wdt:P106/wdt:P279* ?occupation .\n  ?item wdt:P31 wd:{HUMAN} .\n"
+        f"  ?item wdt:P106/wdt:P279* ?occupation .\n{_humans(humans_only)}"
         "  ?item wdt:P18 ?image .\n}"
     )
 
 
-def occupation_people_query(occupations: list[str]) -> str:
-    """People whose occupation is, or is a subclass of, a listed one."""
+def occupation_people_query(occupations: list[str], humans_only: bool = True) -> str:
+    """Items whose occupation is, or is a subclass of, a listed one."""
     return (
         f"{PREFIXES}SELECT DISTINCT ?item WHERE {{\n  {_values('occupation', occupations)}\n"
-        f"  ?item wdt:P106/wdt:P279* ?occupation .\n  ?item wdt:P31 wd:{HUMAN} .\n}}"
+        f"  ?item wdt:P106/wdt:P279* ?occupation .\n{_humans(humans_only)}}}"
     )
 
 

@@ -1,4 +1,9 @@
-"""Gather what a report shows: per video shots and tracks, per person appearances and faces."""
+"""Gather what a report shows: per video shots and tracks, per person appearances and faces.
+
+Every track of identities.csv is shown: named people, clusters (unnamed people seen in
+several tracks) and unclustered tracks (`noclus`), each of which is an unnamed person of
+its own. The CSVs keep the original's labels; the page uses the words of `display_name`.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,13 @@ import cv2
 import numpy as np
 
 from skelshop.corpus.shot_times import shot_seconds, video_seconds
+from skelshop.errors import SkelshopError
 from skelshop.formats.corpus import read_corpus
 from skelshop.formats.corpus_identities import CorpusIdentity, read_corpus_identities
-from skelshop.formats.face_dump import read_face_dump
-from skelshop.formats.identity import NOCLUS
+from skelshop.formats.face_dump import read_dump_attrs, read_face_dump
+from skelshop.formats.identity import CLUSTER_LABEL, NOCLUS
+
+PERSON, CLUSTER, SINGLE = "person", "cluster", "single"  # kinds of people on the page
 
 
 @dataclass
@@ -26,10 +34,49 @@ class Appearance:
     skel_id: int
     start: float
     end: float
-    label: str
+    label: str  # as in identities.csv: a name, `c<k>` or `noclus`
     named_by: str
     distance: float | None
     thumbnail: str | None  # data: URI of the best face, when the dump holds chips
+
+    @property
+    def person_key(self) -> str:
+        """Who this is on the page: the label, or this very track when it is unclustered."""
+        if self.label == NOCLUS:
+            return f"{NOCLUS}:{self.video}:{self.seg}:{self.skel_id}"
+        return self.label
+
+    @property
+    def video_name(self) -> str:
+        """The video's file name."""
+        return Path(self.video).name
+
+
+def person_kind(label: str) -> str:
+    """PERSON for a real name, CLUSTER for `c<k>`, SINGLE for an unclustered track."""
+    if label == NOCLUS:
+        return SINGLE
+    return CLUSTER if CLUSTER_LABEL.match(label) else PERSON
+
+
+def display_name(app: Appearance) -> str:
+    """The words the page uses for an appearance's person."""
+    kind = person_kind(app.label)
+    if kind == CLUSTER:
+        return f"Unnamed person {app.label[1:]}"
+    if kind == SINGLE:
+        return f"Unnamed person in {app.video_name}, shot {app.seg}"
+    return app.label
+
+
+def short_name(app: Appearance) -> str:
+    """The few words on a timeline card."""
+    kind = person_kind(app.label)
+    if kind == CLUSTER:
+        return f"person {app.label[1:]}"
+    if kind == SINGLE:
+        return "unnamed"
+    return app.label
 
 
 @dataclass
@@ -47,7 +94,8 @@ class ReportContents:
     """Everything the page needs."""
 
     videos: list[VideoSection]
-    people: dict[str, list[Appearance]]
+    people: dict[str, list[Appearance]]  # by Appearance.person_key
+    threshold: float | None = None  # the embedder's same-person distance
 
 
 def _data_uri(chip_rgb: np.ndarray) -> str:
@@ -71,10 +119,31 @@ def _best_chips(faces_path: Path) -> dict[tuple[int, int], str]:
     return {key: _data_uri(dump.chip[i]) for key, i in best.items()}
 
 
-def gather(out_dir: Path) -> ReportContents:
+def _threshold(faces: list[Path]) -> float | None:
+    for path in faces:
+        attrs = read_dump_attrs(path) if path.is_file() else None
+        if attrs and "threshold" in attrs:
+            try:
+                return float(attrs["threshold"])
+            except (TypeError, ValueError):
+                continue
+    return None
+
+
+def report_inputs(out_dir: Path) -> tuple[Path, Path]:
+    """The identities.csv and corpus.csv a report of OUTDIR reads."""
+    identities, corpus = out_dir / "identities.csv", out_dir / "corpus.csv"
+    for path in (identities, corpus):
+        if not path.is_file():
+            raise SkelshopError(out_dir, f"no {path.name} here; run `skelshop corpus run` first")
+    return identities, corpus
+
+
+def gather(out_dir: Path, corpus_base: Path | None = None) -> ReportContents:
     """Read a corpus run's outputs into report contents."""
-    identities = read_corpus_identities(out_dir / "identities.csv")
-    entries = read_corpus(out_dir / "corpus.csv", check_files=False)
+    identities_csv, corpus_csv = report_inputs(out_dir)
+    identities = read_corpus_identities(identities_csv)
+    entries = read_corpus(corpus_csv, corpus_base, check_files=False)
     by_video: dict[str, list[CorpusIdentity]] = defaultdict(list)
     for row in identities:
         by_video[row.video].append(row)
@@ -87,8 +156,6 @@ def gather(out_dir: Path) -> ReportContents:
             app = Appearance(row.video, row.seg, row.skel_id, row.start, row.end, row.label,
                              row.named_by, row.distance, chips.get((row.seg, row.skel_id)))
             section.appearances.setdefault(row.seg, []).append(app)
-            if row.label != NOCLUS:
-                people[row.label].append(app)
+            people[app.person_key].append(app)
         videos.append(section)
-    return ReportContents(videos, dict(people))
-
+    return ReportContents(videos, dict(people), _threshold([e.faces for e in entries]))

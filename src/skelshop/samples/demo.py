@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from skelshop.corpus.run import CorpusSettings, CorpusSummary, run_corpus
+from skelshop.output_guard import check_outputs
 from skelshop.report.build import build_report
 from skelshop.samples.fetch import fetch_samples
 
@@ -48,9 +49,18 @@ def build_sample_references(out: Path, media: Path | None = None) -> Path:
 
 
 def run_demo(out_dir: Path, workers: int = 1,
-             progress: bool = True) -> tuple[CorpusSummary, Path]:
-    """Run the corpus pipeline on the sample videos with the sample references, then report."""
-    refs = build_sample_references(out_dir / "refs")
+             progress: bool = True) -> tuple[CorpusSummary, Path | None]:
+    """Run the corpus pipeline on the sample videos with the sample references, then report.
+
+    The report's path is None when the corpus stage did not finish (`summary.fatal`, or no
+    video could be processed).
+    """
+    videos = sample_videos()  # fetched first when missing
+    refs = out_dir / "refs"
+    check_outputs(inputs=videos, folders=[out_dir, refs])
+    build_sample_references(refs)
     settings = CorpusSettings(refs=refs, workers=workers)
-    summary = run_corpus(sample_videos(), out_dir, settings, progress=progress)
+    summary = run_corpus(videos, out_dir, settings, progress=progress)
+    if summary.fatal is not None or summary.identities is None:
+        return summary, None
     return summary, build_report(out_dir, subtitles=True)
