@@ -94,7 +94,11 @@ class WhoIsThis:
     def interrupt(self) -> int:
         """Send Ctrl-C and wait for the process to end."""
         self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(timeout=120)
+        try:
+            code = self.proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()  # never leave a server behind a failed test
+            raise
         while not self.lines.empty():
             self.log.append(self.lines.get())
         return code
