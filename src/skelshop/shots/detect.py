@@ -13,7 +13,6 @@ import math
 from fractions import Fraction
 from pathlib import Path
 
-import cv2
 import numpy as np
 from scenedetect import ContentDetector, FrameTimecode
 from scenedetect.scene_manager import compute_downscale_factor
@@ -22,6 +21,7 @@ from tqdm import tqdm
 from skelshop.errors import SkelshopError
 from skelshop.formats.scenes import ShotList
 from skelshop.media.video import VideoDecoder
+from skelshop.shots.downscale import downscaled
 from skelshop.shots.settings import DEFAULT_MIN_SHOT_FRAMES, DEFAULT_THRESHOLD
 
 __all__ = ["DEFAULT_MIN_SHOT_FRAMES", "DEFAULT_THRESHOLD", "CutDetector", "detect_shots"]
@@ -58,11 +58,7 @@ class CutDetector:
 
     def small(self, bgr: np.ndarray) -> np.ndarray:
         """The frame as the detector sees it (downscaled, BGR)."""
-        if self._downscale <= 1.0:
-            return bgr
-        height, width = bgr.shape[:2]
-        size = (max(1, round(width / self._downscale)), max(1, round(height / self._downscale)))
-        return cv2.resize(bgr, size, interpolation=cv2.INTER_LINEAR)
+        return downscaled(bgr, self._downscale)
 
     @property
     def lag(self) -> int:

@@ -33,6 +33,7 @@ from scenedetect import ContentDetector, FrameTimecode
 from scenedetect.scene_manager import compute_downscale_factor
 
 from skelshop.formats.scenes import ShotList
+from skelshop.shots.downscale import downscaled
 from skelshop.shots.settings import DEFAULT_MIN_SHOT_FRAMES, DEFAULT_THRESHOLD
 
 __all__ = ["DEFAULT_BLACK_LEVEL", "DEFAULT_GRADUAL_SCORE", "DEFAULT_HALF_SPAN",
@@ -106,11 +107,9 @@ class TransitionDetector:
 
     def small(self, bgr: np.ndarray) -> np.ndarray:
         """The frame as the content detector sees it (downscaled as `CutDetector` does, BGR)."""
-        if self._downscale <= 1.0 or bgr.shape[1] <= self._small_width:
+        if bgr.shape[1] <= self._small_width:  # already downscaled by the caller
             return bgr
-        height, width = bgr.shape[:2]
-        size = (max(1, round(width / self._downscale)), max(1, round(height / self._downscale)))
-        return cv2.resize(bgr, size, interpolation=cv2.INTER_LINEAR)
+        return downscaled(bgr, self._downscale)
 
     @property
     def lag(self) -> int:
