@@ -21,13 +21,32 @@ fresh subprocess, so its wall time includes numba compilation, and its peak memo
   estimator), with the cannot-links of synthetic group shots (`group_shot_pairs`: 30 % of
   tracks share a shot with 1-5 other people) enforced by splitting
 - sklearn DBSCAN and HDBSCAN on the embeddings (exact)
+- incremental: the synthetic faces as a corpus (`synthetic_corpus`: group shots are shots
+  of their own whose tracks overlap in time, so `corpus run`'s cannot-links are the group
+  shots' pairs; the other tracks each a shot; 100 tracks per video, videos in random
+  order), fitted on the first 90 % of the videos as `corpus run` fits (`cluster_fixed`,
+  pynndescent), then the other 10 % added as a re-run on the grown corpus adds them
+  (`extend_clustering`); its time is the add alone (total_s), the notes give the fit's
+  and a full refit's times, the share of the old faces keeping their cluster, and the
+  refit's BCubed F (its b3F is the grown clustering's)
+
+Two F columns. `b3F` scores each face's own label (noise faces as singletons). `b3F_trk`
+(b3F tracks) is the BCubed F of the per-track labels skelshop writes, which is what a
+user sees: every method's face labels are pooled into track labels by the product's own
+function (`corpus_clustering.nodes.pooled_labels` under the default `vote` pooling, on the
+synthetic corpus: a track takes the label most of its faces got; a tie or no votes is
+noise), each face is scored with its track's label, and each unclustered (`noclus`) track
+is a singleton cluster of its own, as identities.csv shows it (one person seen once). The
+incremental row's track labels are the ones `extend_clustering` itself wrote (old tracks
+keep theirs). Peers (sklearn DBSCAN, sklearn-ann, ...) are pooled by the same rule, so
+the comparison stays fair.
 
 `viol` counts cannot-link violations: track pairs seen in one shot that the method's
 track labels (majority of their faces) put in one cluster.
 
 Each run gets `--cap` seconds and a 12 GiB address-space limit; a method that runs out of
 either is reported as such, and methods whose cost grows quadratically are not started at
-a size where the previous size's time projects past the cap.
+a size where the previous size's time projects past the cap (near-linear ones always run).
 """
 
 from __future__ import annotations
@@ -97,6 +116,93 @@ def work_ours_cannot(backend: str, x: np.ndarray, k: int, out: Path, data: Path)
     np.save(out / "labels.npy", model.labels_)
     _emit(graph_s=built - start, clus_s=done - built, peak_gb=_peak_gb(),
           viol_fit=model.n_violations_fit_)
+
+
+TRACKS_PER_VIDEO = 100
+ADD_FRAC = 0.1
+
+
+def synthetic_corpus(x: np.ndarray, track: np.ndarray, shot_of: np.ndarray,
+                     seed: int = 0) -> tuple[object, np.ndarray]:
+    """The faces as a corpus: (CorpusFaces, original row of each corpus face).
+
+    A group shot's tracks share one shot of one video, their faces at frames 0, 10, 20, so
+    their spans overlap; every other track is a shot of its own.
+    """
+    from skelshop.corpus_clustering.faces import CorpusFaces
+    from skelshop.formats.face_dump import EmbedderInfo
+
+    n_tracks = int(track.max()) + 1
+    n_shots = int(shot_of.max(initial=-1)) + 1
+    unit = np.where(shot_of >= 0, shot_of, n_shots + np.arange(n_tracks))
+    units, unit_of_track = np.unique(unit, return_inverse=True)
+    unit_order = np.random.default_rng(seed).permutation(len(units))
+    rank = np.empty(len(units), dtype=np.int64)
+    rank[unit_order] = np.arange(len(units))
+    track_rank = rank[unit_of_track]
+    order = np.lexsort((np.arange(n_tracks), track_rank))  # tracks in corpus order
+    size = np.bincount(track_rank, minlength=len(units))
+    unit_start = np.concatenate([[0], np.cumsum(size)[:-1]])  # tracks before each unit
+    unit_video = unit_start // TRACKS_PER_VIDEO
+    track_video = unit_video[track_rank]
+    video_first_unit = np.searchsorted(unit_video, unit_video)
+    track_seg = (np.arange(len(units)) - video_first_unit)[track_rank]
+    corpus_track = np.empty(n_tracks, dtype=np.int64)
+    corpus_track[order] = np.arange(n_tracks)
+    rows = np.lexsort((np.arange(len(track)), corpus_track[track]))
+    group = corpus_track[track[rows]]
+    first = np.searchsorted(group, group)
+    frame = 10 * (np.arange(len(rows)) - first)
+    pers = np.arange(n_tracks) - unit_start[track_rank[order]]  # place in its shot, per corpus track
+    n_videos = int(track_video.max()) + 1
+    names = [f"/synthetic/v{v:05d}.mp4" for v in range(n_videos)]
+    faces = CorpusFaces(EmbedderInfo("dlib-resnet-v1", "euclidean", 0.6), names,
+                        [n[:-4] + ".faces.h5" for n in names], np.ascontiguousarray(x[rows]),
+                        track_video[order][group].astype(np.int32), frame.astype(np.int64),
+                        pers[group].astype(np.int64), track_seg[order][group].astype(np.int32),
+                        group.astype(np.int64), track_video[order].astype(np.int32),
+                        track_seg[order].astype(np.int32), pers.astype(np.int64))
+    return faces, rows
+
+
+def work_incremental(x: np.ndarray, k: int, out: Path, data: Path) -> None:
+    from skelshop.cluster.synthetic import group_shots
+    from skelshop.corpus_clustering.faces import subset_faces
+    from skelshop.corpus_clustering.incremental import extend_clustering
+    from skelshop.corpus_clustering.outputs import cluster_model
+    from skelshop.corpus_clustering.run import ClusSettings, cluster_fixed
+
+    track = np.load(data.with_name(data.stem + "_track.npy"))
+    identity = np.load(data.with_name(data.stem + "_identity.npy"))
+    faces, rows = synthetic_corpus(x, track, group_shots(track, identity, seed=0))
+    cut = round((int(faces.track_video.max()) + 1) * (1 - ADD_FRAC))
+    settings = ClusSettings(ann_lib="pynndescent", k=k, threads=2)
+    old, old_rows = subset_faces(faces, np.flatnonzero(faces.track_video < cut))
+    start = time.perf_counter()
+    fitted = cluster_fixed(old, settings, "bench", progress=False)
+    fit_s = time.perf_counter() - start
+    model = cluster_model(fitted, settings)
+    _emit(fit_s=fit_s)
+    start = time.perf_counter()
+    grown, ext = extend_clustering(model, faces, settings, "bench", progress=False)
+    add_s = time.perf_counter() - start
+    _emit(add_s=add_s, peak_gb=_peak_gb())
+    labels = np.full(len(x), -1, dtype=np.int32)
+    labels[rows] = grown.face_labels
+    np.save(out / "labels.npy", labels)
+    np.save(out / "track_labels.npy", grown.track_labels)  # per corpus track, as written
+    kept = grown.face_labels[old_rows] == fitted.face_labels
+    start = time.perf_counter()
+    refit = cluster_fixed(faces, settings, "bench", progress=False)
+    refit_s = time.perf_counter() - start
+    refit_labels = np.full(len(x), -1, dtype=np.int32)
+    refit_labels[rows] = refit.face_labels
+    np.save(out / "labels_refit.npy", refit_labels)
+    np.save(out / "track_labels_refit.npy", refit.track_labels)
+    _emit(fit_s=fit_s, add_s=add_s, refit_s=refit_s, peak_gb=_peak_gb(),
+          old_kept=float(kept.mean()), added=int((faces.track_video >= cut).sum()),
+          predicted=ext.predicted_tracks, new_clusters=ext.new_clusters,
+          viol_grown=grown.violations, viol_refit=refit.violations)
 
 
 def work_original(x: np.ndarray, k: int, out: Path) -> None:
@@ -204,6 +310,8 @@ def worker(args: argparse.Namespace) -> None:
         work_ours(args.worker.split("/", 1)[1], x, args.k, out)
     elif args.worker.startswith("ours+cannot/"):
         work_ours_cannot(args.worker.split("/", 1)[1], x, args.k, out, Path(args.data))
+    elif args.worker == "incremental":
+        work_incremental(x, args.k, out, Path(args.data))
     elif args.worker == "original":
         work_original(x, args.k, out)
     else:
@@ -236,6 +344,10 @@ class Row:
     status: str = ""
 
 
+# Only methods growing this fast are skipped on a projection: a near-linear one's small-N
+# time is mostly fixed cost (numba compilation: 76 s at 10k on a loaded machine), which
+# would project far past its real time; the cap stops it if it does run long.
+QUADRATIC = 1.5
 SHARED_GRAPH = ("paper", "paper+cannot", "same-graph")  # cluster the graph ours/pynndescent built
 METHODS = [
     Method("ours/exact", "ours, exact kNN (BLAS)", 2.0),
@@ -249,6 +361,7 @@ METHODS = [
     Method("same-graph", "sklearn-ann RnnDBSCAN, our pynnd graph", 1.1),
     Method("sklearn/dbscan", f"sklearn DBSCAN eps={DBSCAN_EPS} ms={DBSCAN_MIN_SAMPLES}", 2.0),
     Method("sklearn/hdbscan", f"sklearn HDBSCAN ms={HDBSCAN_MIN_SAMPLES}", 2.0),
+    Method("incremental", "corpus: fit 90 % (pynnd), add 10 %", 1.1),
 ]
 
 
@@ -281,18 +394,63 @@ def _failure(stderr: str) -> str:
     return "failed: " + (last[-1][:80] if last else "killed")
 
 
+@dataclass
+class TrackView:
+    """The synthetic faces as `corpus run` sees them, for pooling labels as the product does."""
+
+    faces: object  # CorpusFaces
+    nodes: object  # Nodes under the default vote pooling
+    rows: np.ndarray  # original row of each corpus face
+    y: np.ndarray  # ground-truth identity of each corpus face
+
+
+def track_view(x: np.ndarray, y: np.ndarray, track: np.ndarray) -> TrackView:
+    """The same synthetic corpus the incremental worker builds (same seed, same track numbers)."""
+    from skelshop.cluster.synthetic import group_shots
+    from skelshop.corpus_clustering.nodes import make_nodes
+
+    faces, rows = synthetic_corpus(x, track, group_shots(track, y, seed=0))
+    return TrackView(faces, make_nodes(faces, "vote"), rows, y[rows])
+
+
+def track_bcubed_f(view: TrackView, face_labels: np.ndarray | None = None,
+                   track_labels: np.ndarray | None = None) -> float:
+    """BCubed F of per-track labels (pooled by the product from face labels unless given),
+    each face scored with its track's label, each unclustered track a singleton."""
+    from skelshop.cluster.metrics import bcubed_scores
+    from skelshop.corpus_clustering.nodes import pooled_labels
+
+    if track_labels is None:
+        _, track_labels = pooled_labels(view.faces, view.nodes,
+                                        np.asarray(face_labels)[view.rows])
+    track_labels = np.asarray(track_labels, dtype=np.int64).copy()
+    noclus = track_labels < 0
+    track_labels[noclus] = track_labels.max(initial=-1) + 1 + np.arange(int(noclus.sum()))
+    return bcubed_scores(view.y, track_labels[view.faces.group]).f1
+
+
 def evaluate(row: Row, y: np.ndarray, x: np.ndarray, folder: Path, k: int,
-             track: np.ndarray, pairs: np.ndarray) -> None:
+             track: np.ndarray, pairs: np.ndarray, view: TrackView) -> None:
     """Add F scores, cannot-link violations and graph recall for what the worker left."""
     from skelshop.cluster.cannot_link import count_violations, group_vote
     from skelshop.cluster.knn.exact import exact_search
     from skelshop.cluster.metrics import bcubed_scores, pairwise_scores
 
     labels_path = folder / "labels.npy"
+    refit_path = folder / "labels_refit.npy"
+    if refit_path.exists():
+        refit_labels = np.load(refit_path)
+        row.values["refit_bcubed_f"] = bcubed_scores(y, refit_labels).f1
+        refit_tracks = folder / "track_labels_refit.npy"
+        row.values["refit_track_f"] = track_bcubed_f(
+            view, refit_labels, np.load(refit_tracks) if refit_tracks.exists() else None)
     if labels_path.exists():
         labels = np.load(labels_path)
         row.values["pairwise_f"] = pairwise_scores(y, labels).f1
         row.values["bcubed_f"] = bcubed_scores(y, labels).f1
+        tracks_path = folder / "track_labels.npy"
+        row.values["track_f"] = track_bcubed_f(
+            view, labels, np.load(tracks_path) if tracks_path.exists() else None)
         row.values["clusters"] = int(labels.max(initial=-1)) + 1
         row.values["noise"] = float((labels < 0).mean())
         track_labels = group_vote(labels, track, int(track.max()) + 1)
@@ -315,13 +473,14 @@ def fmt_row(row: Row) -> str:
     def num(key: str, spec: str) -> str:
         return format(v[key], spec) if key in v else "-"
 
-    total = v.get("graph_s", 0.0) + v.get("clus_s", 0.0) if "clus_s" in v else None
+    total = v.get("graph_s", 0.0) + v.get("clus_s", 0.0) if "clus_s" in v else v.get("add_s")
     cells = [
         f"{row.n:>8}", f"{row.method:<40}",
         f"{num('graph_s', '.1f'):>8}", f"{num('clus_s', '.2f'):>8}",
         f"{format(total, '.1f') if total is not None else '-':>8}",
         f"{num('peak_gb', '.2f'):>6}", f"{num('recall', '.3f'):>6}",
         f"{num('pairwise_f', '.3f'):>6}", f"{num('bcubed_f', '.3f'):>6}",
+        f"{num('track_f', '.3f'):>7}",
         f"{num('clusters', 'd'):>7}", f"{num('noise', '.3f'):>6}", f"{num('viol', 'd'):>6}",
     ]
     line = " ".join(cells)
@@ -329,7 +488,7 @@ def fmt_row(row: Row) -> str:
 
 
 HEADER = (f"{'N':>8} {'method':<40} {'graph_s':>8} {'clus_s':>8} {'total_s':>8} "
-          f"{'peakGB':>6} {'recall':>6} {'pairF':>6} {'b3F':>6} {'clusters':>7} {'noise':>6} "
+          f"{'peakGB':>6} {'recall':>6} {'pairF':>6} {'b3F':>6} {'b3F_trk':>7} {'clusters':>7} {'noise':>6} "
           f"{'viol':>6}")
 
 
@@ -354,13 +513,14 @@ def main() -> None:
     from skelshop.cluster.synthetic import face_like_tracks, group_shot_pairs
 
     lines: list[str] = []
+    partial = args.out.with_name(args.out.name + ".part") if args.out is not None else None
 
     def say(line: str) -> None:
         print(line, flush=True)
         lines.append(line)
-        if args.out is not None:
+        if args.out is not None:  # progress goes to OUT.part; OUT appears complete at the end
             args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text("\n".join(lines) + "\n")
+            partial.write_text("\n".join(lines) + "\n")
 
     have_hnswlib = importlib.util.find_spec("hnswlib") is not None
     methods = [m for m in METHODS if args.methods is None or m.name in args.methods]
@@ -374,7 +534,10 @@ def main() -> None:
     say("# times: wall seconds, fresh process per run, numba JIT compilation included "
         "(ours: importing the kNN library too), data loading excluded; peakGB = max RSS incl. the input embeddings; recall = graph recall@k "
         "vs exact neighbours on 1000 sampled rows; pairF/b3F = pairwise/BCubed F1 vs "
-        "ground truth, noise counted as singletons")
+        "ground truth, per face (each face its own label), noise counted as singletons")
+    say("# b3F_trk = b3F tracks = BCubed F of the per-track labels skelshop writes (face labels "
+        "pooled to tracks by `pooled_labels`, vote: a track's majority label; every method, "
+        "peers included); noclus tracks as singletons (one person seen once)")
     say(HEADER)
     with tempfile.TemporaryDirectory(prefix="skelshop-bench-") as tmp:
         for n in args.sizes:
@@ -385,6 +548,8 @@ def main() -> None:
             np.save(data, x)
             np.save(data.with_name(data.stem + "_track.npy"), track)
             np.save(data.with_name(data.stem + "_pairs.npy"), pairs)
+            np.save(data.with_name(data.stem + "_identity.npy"), y)
+            view = track_view(x, y, track)
             say(f"# N={n}: {int(track.max()) + 1} tracks, {len(pairs)} cannot-link pairs "
                 "from synthetic group shots")
             graph_dirs: dict[str, Path] = {}
@@ -397,7 +562,8 @@ def main() -> None:
                     row.status = "not run: hnswlib not installed"
                 elif m.failed_at is not None:
                     row.status = f"not run: {m.failure} at N={m.failed_at}"
-                elif m.last is not None and m.last[1] * (n / m.last[0]) ** m.growth > args.cap:
+                elif (m.growth >= QUADRATIC and m.last is not None
+                      and m.last[1] * (n / m.last[0]) ** m.growth > args.cap):
                     projected = m.last[1] * (n / m.last[0]) ** m.growth
                     row.status = (f"not run: ~{projected / 3600:.1f} h projected from "
                                   f"N={m.last[0]} (> cap)")
@@ -420,7 +586,10 @@ def main() -> None:
                         graph_rows[m.name] = row
                     if m.name == "same-graph":
                         _same_graph_values(row, folder)
-                    evaluate(row, y, x, folder, args.k, track, pairs)
+                    evaluate(row, y, x, folder, args.k, track, pairs, view)
+                    if "add_s" in row.values:
+                        row.status = _incremental_notes(row.values) + (
+                            f"; {row.status}" if row.status else "")
                     if "viol_fit" in row.values:
                         row.status = (f"{row.values.pop('viol_fit')} violated before the split"
                                       + (f"; {row.status}" if row.status else ""))
@@ -430,8 +599,31 @@ def main() -> None:
                             if key in shared:
                                 row.values[key] = shared[key]
                 say(fmt_row(row))
-            del x, y, track, pairs
+            del x, y, track, pairs, view
     say(f"# load average at end {os.getloadavg()[0]:.1f}")
+    if partial is not None:
+        os.replace(partial, args.out)
+
+
+def _incremental_notes(v: dict) -> str:
+    """The incremental row's notes: fit and refit times, old faces kept, the refit's F."""
+    notes = [f"fit 90 % {v['fit_s']:.1f} s"]
+    if "refit_s" in v:
+        notes.append(f"full refit {v['refit_s']:.1f} s")
+    if "old_kept" in v:
+        notes.append(f"old faces keeping their cluster {100 * v['old_kept']:.2f} %")
+    if "refit_bcubed_f" in v and "bcubed_f" in v:
+        notes.append(f"refit b3F {v['refit_bcubed_f']:.3f} "
+                     f"(grown - refit {v['bcubed_f'] - v['refit_bcubed_f']:+.4f})")
+    if "refit_track_f" in v and "track_f" in v:
+        notes.append(f"refit b3F_trk {v['refit_track_f']:.3f} "
+                     f"(grown - refit {v['track_f'] - v['refit_track_f']:+.4f})")
+    if "viol_refit" in v:
+        notes.append(f"refit viol {v['viol_refit']}")
+    if "added" in v:
+        notes.append(f"{v['added']} tracks added, {v['predicted']} joined old clusters, "
+                     f"{v['new_clusters']} new clusters")
+    return "; ".join(notes)
 
 
 def _same_graph_values(row: Row, folder: Path) -> None:

@@ -7,8 +7,8 @@ and knows every face it placed. Rows, each in its own subprocess (peak memory = 
   (b) the pipeline before issue 11: `shots detect`, then `face embed` detecting at 960 px
       (`--min-face 0`), decoding in line: two decodes;
   (c) the new default: one decode for cuts and faces (`extract_with_shots`), detection at
-      17/40 of the frame, decoding in a thread of its own; (c1) the same on one thread;
-      (c-full) full mode;
+      17/40 of the frame, decoding (with cut detection) and face detection each in a thread
+      of its own; (c1) the same on one thread; (c-full) full mode;
   (d) a face_recognition-style baseline: dlib's HOG detector (upsampled once, as
       face_recognition does) on every sampled frame at 640 px, an embedding per detection.
 All rows sample 6 frames a second. Columns: x real time of the whole row and of each stage
@@ -226,23 +226,31 @@ def main() -> None:
                 result = json.loads(proc.stdout.strip().splitlines()[-1])
                 results.append(result)
                 print(_line(result), flush=True)
-    load_after = os.getloadavg()
+                _save(args.out, args.seconds, load_before, results)
+    print(_save(args.out, args.seconds, load_before, results))
+
+
+def _save(out: str, seconds: float, load_before: tuple[float, ...], results: list[dict]) -> str:
+    """Write the table of the rows run so far (after each row: a run stopped early keeps
+    them); returns its text."""
+    load_now = os.getloadavg()
     lines = [
-        f"# benchmarks/extract.py --seconds {args.seconds:g}: TV-like programmes built from the "
+        f"# benchmarks/extract.py --seconds {seconds:g}: TV-like programmes built from the "
         f"sample media; {platform.machine()}, {os.cpu_count()} cores shared with other work, "
-        f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after, "
+        f"load average {load_before[0]:.2f} before, {load_now[0]:.2f} after, "
         f"{time.strftime('%Y-%m-%d %H:%M')}",
         "# x rt = video seconds / seconds spent (whole row, then per stage; stages overlap in "
-        "(c) and (c-full), where decoding and cut detection run in a thread of their own); "
+        "(c) and (c-full), where decoding with cut detection and face detection run in threads "
+        "of their own); "
         f"recall: placed faces >= {MIN_HEIGHT} px found in the sampled frames (IoU >= 0.4)",
         f"{'video':<14} {'row':<28} {'x rt':>6}  {'stages (x rt)':<56} {'found':>6} "
         f"{'written':>7} {'recall':>13} {'peak MB':>7}",
     ]
     lines += [_line(r) for r in results]
     text = "\n".join(lines)
-    print(text)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text + "\n")
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(text + "\n")
+    return text
 
 
 def _line(r: dict) -> str:

@@ -22,6 +22,7 @@ import numpy as np
 from skelshop.formats.face_dump import ORIGINAL_EMBEDDER, EmbedderInfo
 from skelshop.formats.references import ReferenceSet
 from skelshop.identify.direct import DirectParams, identify_tracks
+from skelshop.identify.settings import FaceRules
 
 DIM = 128
 IMAGES_PER_PERSON = 5
@@ -55,13 +56,14 @@ def synthetic_case(n_people: int, n_faces: int, seed: int = 0):
     return refs, embed, seg, track, who
 
 
-def run_case(n_people: int, n_faces: int, queue: mp.Queue) -> None:
+def run_case(n_people: int, n_faces: int, queue: mp.Queue, main_rules: bool = False) -> None:
     """Time one identification in this (fresh) process and report to the parent."""
     refs, embed, seg, track, who = synthetic_case(n_people, n_faces)
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tracemalloc.start()
     started = time.perf_counter()
-    found = identify_tracks(refs, embed, seg, track, DirectParams.sparse(DLIB))
+    rules = FaceRules.main() if main_rules else FaceRules()
+    found = identify_tracks(refs, embed, seg, track, DirectParams.sparse(DLIB, rules=rules))
     seconds = time.perf_counter() - started
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -83,17 +85,20 @@ def main() -> None:
     parser.add_argument("--people", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--faces", type=int, default=100_000)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--main-rules", action="store_true",
+                        help="main's counting instead of the default rules (identify.settings)")
     args = parser.parse_args()
     ctx = mp.get_context("spawn")
     rows = []
     for n_people in args.people:
         queue = ctx.Queue()
-        proc = ctx.Process(target=run_case, args=(n_people, args.faces, queue))
+        proc = ctx.Process(target=run_case, args=(n_people, args.faces, queue, args.main_rules))
         proc.start()
         rows.append(queue.get())
         proc.join()
     lines = [
-        f"skelshop direct identification (identify_tracks, sparse params, threshold 0.6); "
+        f"skelshop direct identification (identify_tracks, sparse params, threshold 0.6, "
+        f"{'main' if args.main_rules else 'default'} rules); "
         f"{platform.processor() or platform.machine()}, {mp.cpu_count()} CPUs, numpy {np.__version__}",
         f"synthetic {DIM}-D vectors, {IMAGES_PER_PERSON} images per person, {FACES_PER_TRACK} faces "
         "per track, half the tracks strangers",

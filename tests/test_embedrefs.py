@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from skelshop.faces.embedder import DlibFaceEmbedder, pairwise_euclidean
+from skelshop.faces.embedder import DlibFaceEmbedder
 from skelshop.formats.references import read_references
 
 
@@ -56,9 +56,9 @@ def test_embedrefs_reports_and_keeps_empty_labels(refdir: Path, tmp_path: Path) 
     assert refs.embedder == DlibFaceEmbedder.info and refs.dim == 128
     # Same man close together, different men apart, at the embedder's threshold.
     franck, obama = refs.embeddings[refs.labels.index("franck")], refs.embeddings[refs.labels.index("obama")]
-    assert pairwise_euclidean(franck, franck).max() < 0.6
-    assert pairwise_euclidean(obama, obama).max() < 0.6
-    assert pairwise_euclidean(franck, obama).min() > 0.6
+    assert DlibFaceEmbedder.space.distances(franck, franck).max() < 0.6
+    assert DlibFaceEmbedder.space.distances(obama, obama).max() < 0.6
+    assert DlibFaceEmbedder.space.distances(franck, obama).min() > 0.6
     table = proc.stdout
     for name, problem in [("mixed/notes.txt", "not a JPEG or PNG image"),
                           ("mixed/corrupt.jpg", "corrupt image"),

@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skelshop.faces.embedder import pairwise_euclidean
 from skelshop.faces.pipeline import FaceExtractor
 from skelshop.formats.face_dump import read_face_dump
 from skelshop.media.images import load_rgb
+from skelshop.space import DLIB_RESNET_V1
 
 pytestmark = pytest.mark.slow
 THRESHOLD = 0.6
@@ -33,7 +33,7 @@ def test_franck_one_track_per_shot_and_matches_stills(sample_faces, franck_still
     assert len(dump) >= 3
     for seg in np.unique(dump.seg):
         assert len(np.unique(dump.pers[dump.seg == seg])) == 1
-    nearest = pairwise_euclidean(dump.embed, franck_stills).min(axis=1)
+    nearest = DLIB_RESNET_V1.distances(dump.embed, franck_stills).min(axis=1)
     assert (nearest < THRESHOLD).all(), nearest
 
 
@@ -49,13 +49,13 @@ def test_sparse_keeps_at_most_three_spread_faces(sample_faces) -> None:
 def test_capman_clips_match_each_other(sample_faces) -> None:
     cap12 = read_face_dump(sample_faces["cap12"].faces)
     cap13 = read_face_dump(sample_faces["cap13"].faces)
-    assert (pairwise_euclidean(cap12.embed, cap13.embed) < THRESHOLD).all()
+    assert (DLIB_RESNET_V1.distances(cap12.embed, cap13.embed) < THRESHOLD).all()
 
 
 def test_different_people_are_beyond_threshold(sample_faces) -> None:
     dumps = {name: read_face_dump(s.faces) for name, s in sample_faces.items()}
     for a, b in [("franck", "carphone"), ("franck", "cap12"), ("carphone", "cap12")]:
-        assert pairwise_euclidean(dumps[a].embed, dumps[b].embed).min() > THRESHOLD, (a, b)
+        assert DLIB_RESNET_V1.distances(dumps[a].embed, dumps[b].embed).min() > THRESHOLD, (a, b)
 
 
 def test_full_mode_tracks_and_layout(sample_faces_full, franck_stills) -> None:
@@ -64,6 +64,6 @@ def test_full_mode_tracks_and_layout(sample_faces_full, franck_stills) -> None:
     assert dump.processed_frames is not None and len(dump.processed_frames) >= 400
     # A talking head in one shot: one track, and its faces all match the stills.
     assert len(np.unique(dump.pers)) == 1
-    assert (pairwise_euclidean(dump.embed, franck_stills).min(axis=1) < THRESHOLD).mean() > 0.98
+    assert (DLIB_RESNET_V1.distances(dump.embed, franck_stills).min(axis=1) < THRESHOLD).mean() > 0.98
     cap13 = read_face_dump(sample_faces_full["cap13"].faces)
     assert set(np.unique(cap13.seg)) == {0}

@@ -18,6 +18,7 @@ from skelshop.identify.distances import (
     person_distances,
 )
 from skelshop.identify.scoring import TrackGroups, add_medians, count_matches
+from skelshop.identify.settings import FaceRules
 
 DLIB = EmbedderInfo("dlib_face_recognition_resnet_model_v1", "euclidean", 0.6)
 DIM = 64
@@ -122,9 +123,13 @@ def test_full_thresholds_need_enough_frames_and_a_low_median() -> None:
     # Track 0: 2 faces of a, 4 strangers -> 2 matched frames and a high median.
     embed = np.concatenate([_near(rng, centres[0], 2, 0.05), _near(rng, stranger, 4, 0.05)])
     seg, track = np.zeros(6, int), np.zeros(6, int)
-    assert identify_tracks(refs, embed, seg, track, DirectParams.sparse(DLIB))[0].label == "a"
+    main = DirectParams.sparse(DLIB, rules=FaceRules.main())
+    assert identify_tracks(refs, embed, seg, track, main)[0].label == "a"
+    # The default rules want most of a track's faces to agree: 2 of 6 do not.
+    assert identify_tracks(refs, embed, seg, track, DirectParams.sparse(DLIB)) == []
     assert identify_tracks(refs, embed, seg, track, DirectParams.full(DLIB)) == []
-    loose = DirectParams.full(DLIB, min_detected_frames=2, median_threshold=10.0)
+    loose = DirectParams.full(DLIB, min_detected_frames=2, median_threshold=10.0,
+                              rules=FaceRules.main())
     assert [f.label for f in identify_tracks(refs, embed, seg, track, loose)] == ["a"]
     tight = DirectParams.sparse(DLIB, detection_threshold=0.01)
     assert identify_tracks(refs, embed, seg, track, tight) == []

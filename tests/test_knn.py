@@ -7,10 +7,11 @@ import importlib.util
 import numpy as np
 import pytest
 
-from skelshop.cluster.knn import BACKENDS, build_knn_graph, exact_search
+from skelshop.cluster.knn import BACKENDS, build_knn_graph, exact_search, search_knn
 from skelshop.cluster.knn.graph import finish_graph
 from skelshop.cluster.knn.recall import graph_recall
 from skelshop.cluster.synthetic import face_like
+from skelshop.space import EmbeddingSpace
 
 
 def brute_force(q: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -106,3 +107,35 @@ def test_backend_recall_and_determinism(backend: str) -> None:
     np.testing.assert_allclose(first.distances[row],
                                np.linalg.norm(x[first.indices[row]] - x[row], axis=1), rtol=1e-5)
     assert graph_recall(first, x, sample=500) >= 0.9
+
+
+def test_search_knn_exact_when_small_ivf_beyond() -> None:
+    x, _ = face_like(6000, seed=4)
+    base, queries = x[:5400], x[5400:]
+    exact_d, exact_i = exact_search(queries, base, 10)
+    small_d, small_i = search_knn(queries, base, 10)
+    assert (small_i == exact_i).all() and np.allclose(small_d, exact_d)
+    approx_d, approx_i = search_knn(queries, base, 10, exact_pairs=0)
+    again_d, again_i = search_knn(queries, base, 10, exact_pairs=0)
+    assert (approx_i == again_i).all() and (approx_d == again_d).all()
+    assert (np.diff(approx_d, axis=1) >= 0).all()
+    row = 7  # distances are exact for the rows found
+    np.testing.assert_allclose(approx_d[row],
+                               np.linalg.norm(base[approx_i[row]] - queries[row], axis=1),
+                               rtol=1e-5)
+    recall = np.mean([len(np.intersect1d(a, b)) for a, b in zip(approx_i, exact_i, strict=True)])
+    assert recall / 10 >= 0.9
+    assert (approx_i[:, 0] == exact_i[:, 0]).mean() >= 0.97
+
+
+def test_search_knn_measures_in_the_space() -> None:
+    cosine = EmbeddingSpace("test-cosine", 128, "cosine", 0.3)
+    x, _ = face_like(3000, seed=6)
+    scaled = x * np.linspace(0.5, 3.0, len(x), dtype=np.float32)[:, None]
+    d_exact, _ = search_knn(scaled[:200], scaled[200:], 5, space=cosine)
+    d_ivf, i_ivf = search_knn(scaled[:200], scaled[200:], 5, space=cosine, exact_pairs=0)
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    truth = 1.0 - unit[:200] @ unit[200:].T
+    np.testing.assert_allclose(d_exact[:, 0], truth.min(axis=1), atol=1e-5)
+    rows = np.arange(200)[:, None]
+    np.testing.assert_allclose(d_ivf, truth[rows, i_ivf], atol=1e-5)

@@ -100,3 +100,22 @@ def test_space_of_a_recorded_embedder() -> None:
     assert space_of(DLIB_RESNET_V1) is DLIB_RESNET_V1
     other = space_of(EmbedderInfo(name="arcface", metric="cosine", threshold=0.4), dim=512)
     assert (other.dim, other.metric, other.threshold) == (512, "cosine", 0.4)
+    assert space_of(EmbedderInfo(name="arcface", metric="cosine", threshold=0.4)).dim == 0
+
+
+def test_comparable_spaces_share_model_metric_and_known_dimension() -> None:
+    unknown_dim = EmbeddingSpace(COSINE.name, 0, "cosine", 0.3)
+    other_threshold = EmbeddingSpace(COSINE.name, COSINE.dim, "cosine", 0.25)
+    assert COSINE.comparable(unknown_dim) and unknown_dim.comparable(COSINE)
+    assert COSINE.comparable(other_threshold)  # a threshold is a decision, not the space
+    assert not COSINE.comparable(EmbeddingSpace(COSINE.name, 9, "cosine", 0.3))
+    assert not COSINE.comparable(EmbeddingSpace(COSINE.name, COSINE.dim, "euclidean", 0.3))
+    assert not COSINE.comparable(DLIB_RESNET_V1)
+
+
+def test_prepare_keeps_the_asked_precision() -> None:
+    rows = _rows(3, 8, 2).astype(np.float64) * 3
+    assert DLIB_RESNET_V1.prepare(rows).dtype == np.float32
+    unit = COSINE.prepare(rows, np.float64)
+    assert unit.dtype == np.float64
+    np.testing.assert_allclose(np.linalg.norm(unit, axis=1), 1.0, rtol=1e-12)

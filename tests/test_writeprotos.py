@@ -8,7 +8,7 @@ import pytest
 from naming_fixtures import skelshop
 
 from skelshop.faces.detector import YuNetDetector
-from skelshop.faces.embedder import DlibFaceEmbedder, pairwise_euclidean
+from skelshop.faces.embedder import DlibFaceEmbedder
 from skelshop.formats.corpus import CorpusEntry, write_corpus
 from skelshop.formats.face_dump import read_face_dump, write_face_dump
 from skelshop.formats.identity import IdentityRow, write_identities
@@ -62,7 +62,7 @@ def test_pictures_show_the_prototype_faces(corpus, tmp_path: Path) -> None:
         again = embedder.embed([embedder.align(rgb, found.boxes[np.argmax(found.scores)]).chip])
         dump = dumps[proto.video_idx]
         row = np.flatnonzero((dump.frame == proto.frame_num) & (dump.pers == proto.pers_id))[0]
-        assert pairwise_euclidean(again, dump.embed[row:row + 1])[0, 0] < 0.3, picture
+        assert DlibFaceEmbedder.space.distances(again, dump.embed[row:row + 1])[0, 0] < 0.3, picture
     index = read_proto_index(outdir)
     assert index is not None
     assert {k: (r.members, r.images) for k, r in index.items()} == {
@@ -123,7 +123,7 @@ def test_dump_without_chip_rectangles_is_aligned_again(sample_faces: dict, tmp_p
         found = detector.detect(bgr)
         rgb = np.ascontiguousarray(bgr[:, :, ::-1])
         again = embedder.embed([embedder.align(rgb, found.boxes[np.argmax(found.scores)]).chip])
-        assert pairwise_euclidean(again, dump.embed[row:row + 1])[0, 0] < 0.3
+        assert DlibFaceEmbedder.space.distances(again, dump.embed[row:row + 1])[0, 0] < 0.3
     # No segsout CSVs in this corpus: member counts are unknown, image counts are not.
     index = read_proto_index(outdir)
     assert index is not None and index["c0"].members is None

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
+# Named as scipy and scikit-learn name them, so `metric` can be handed to their functions.
 METRICS = ("euclidean", "cosine")
 # What kNN libraries report natively: L2 distance, squared L2, inner product of unit vectors.
 NATIVE_MEASURES = ("euclidean", "sqeuclidean", "inner_product")
@@ -56,11 +57,11 @@ class EmbeddingSpace:
         """Whether distances say "same person" (at or below the threshold)."""
         return distance <= self.threshold
 
-    def prepare(self, vectors: np.ndarray) -> np.ndarray:
-        """float32 rows in which squared L2 is a monotone function of the metric (unit rows for cosine)."""
+    def prepare(self, vectors: np.ndarray, dtype: type | None = None) -> np.ndarray:
+        """Rows (float32 unless `dtype`) whose squared L2 is a function of the metric (unit for cosine)."""
         import numpy as np
 
-        vectors = np.asarray(vectors, dtype=np.float32)
+        vectors = np.asarray(vectors, dtype=dtype or np.float32)
         if vectors.ndim == 1:
             vectors = vectors.reshape(1, -1)
         if self.metric == "cosine":
@@ -101,26 +102,45 @@ class EmbeddingSpace:
             return np.square(value) / 2.0
         return 1.0 - value
 
+    def comparable(self, other: EmbeddingSpace) -> bool:
+        """Whether embeddings of `other` compare with this space's: same model, metric, dimension.
+
+        A dimension of 0 means "not known" (a file's vectors were not looked at) and
+        matches any. Thresholds may differ: they are decisions, not the space.
+        """
+        dims_differ = bool(other.dim and self.dim and other.dim != self.dim)
+        return other.name == self.name and other.metric == self.metric and not dims_differ
+
     def check_comparable(self, other: EmbeddingSpace, self_src: str | Path,
                          other_src: str | Path) -> None:
         """Refuse (SkelshopError naming `other_src`) to compare embeddings of another space."""
         from skelshop.errors import SkelshopError
 
+        if self.comparable(other):
+            return
         if other.name != self.name:
             raise SkelshopError(
                 other_src, f"embedded by {other.name!r} but {self_src} was embedded by "
                 f"{self.name!r}; embeddings of different models cannot be compared")
-        if other.dim != self.dim or other.metric != self.metric:
-            raise SkelshopError(
-                other_src, f"embedding space {other.name!r} ({other.dim}-D, {other.metric}) "
-                f"differs from {self_src} ({self.dim}-D, {self.metric})")
+        raise SkelshopError(
+            other_src, f"embedding space {other.name!r} ({other.shape_text()}) "
+            f"differs from {self_src} ({self.shape_text()})")
+
+    def shape_text(self) -> str:
+        """"128-D, euclidean" (the metric alone while the dimension is unknown)."""
+        return f"{self.dim}-D, {self.metric}" if self.dim else self.metric
 
 
 def space_of(recorded, dim: int | None = None) -> EmbeddingSpace:
-    """The space a file records (anything with name, metric, threshold; e.g. EmbedderInfo)."""
+    """The space a file records (anything with name, metric, threshold; e.g. EmbedderInfo).
+
+    `dim` is the file's vector length; without it a known model's, else 0 (unknown).
+    """
+    from skelshop.faces.models import embedding_space  # the registry imports this module
+
     if isinstance(recorded, EmbeddingSpace):
         return recorded
-    known = DLIB_RESNET_V1 if recorded.name == DLIB_RESNET_V1.name else None
+    known = embedding_space(recorded.name)
     return EmbeddingSpace(name=recorded.name,
                           dim=int(dim if dim is not None else known.dim if known else 0),
                           metric=recorded.metric, threshold=float(recorded.threshold))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from skelshop.cli.embedder_options import embedder_options
+from skelshop.cli.face_rules_options import face_rules_options
 from skelshop.formats.oauth_token import COOKIE_NAME
 from skelshop.formats.scene_formats import SCENE_FORMATS
 from skelshop.identify.settings import FULL_MIN_DETECTED_FRAMES
@@ -31,6 +32,7 @@ from skelshop.references.settings import (
 
 if TYPE_CHECKING:
     from skelshop.identify.direct import DirectParams
+    from skelshop.identify.settings import FaceRules
     from skelshop.references.builder import BuildReport
     from skelshop.references.embedding import EmbedReport
 
@@ -244,9 +246,10 @@ def _common_options(func: Callable) -> Callable:
 
 @click.command()
 @_common_options
+@face_rules_options
 def idsegssparse(
     ctx: click.Context, ref: Path, scenes: Path, faces: Path, out: Path, group_fmt: str | None,
-    detection_threshold: float | None, with_times: bool, multi_face: str,
+    detection_threshold: float | None, with_times: bool, multi_face: str, rules: FaceRules,
 ) -> None:
     """Label the tracks of each shot of a sparse face dump with reference people.
 
@@ -261,7 +264,7 @@ def idsegssparse(
     from skelshop.identify.direct import DirectParams
 
     _identify(ctx, "sparse", ref, scenes, faces, out, group_fmt, with_times, multi_face,
-              lambda emb: DirectParams.sparse(emb, detection_threshold))
+              lambda emb: DirectParams.sparse(emb, detection_threshold, rules))
 
 
 @click.command()
@@ -271,10 +274,11 @@ def idsegssparse(
 @click.option("--median-threshold", type=click.FloatRange(0), default=None,
               help="Largest median distance of a track's faces "
                    "[default: the embedder's threshold, 0.6 for dlib].")
+@face_rules_options
 def idsegsfull(
     ctx: click.Context, ref: Path, scenes: Path, faces: Path, out: Path, group_fmt: str | None,
     detection_threshold: float | None, with_times: bool, multi_face: str,
-    min_detected_frames: int, median_threshold: float | None,
+    min_detected_frames: int, median_threshold: float | None, rules: FaceRules,
 ) -> None:
     """Label the tracks of each shot of a full face dump with reference people.
 
@@ -290,4 +294,4 @@ def idsegsfull(
 
     _identify(ctx, "full", ref, scenes, faces, out, group_fmt, with_times, multi_face,
               lambda emb: DirectParams.full(emb, detection_threshold, min_detected_frames,
-                                            median_threshold))
+                                            median_threshold, rules))

@@ -2,7 +2,10 @@
 
 The RNN-DBSCAN rule for a point outside the clustering, the same as its noise rescue:
 a vector joins the cluster of its nearest core node among its k nearest nodes, if it is
-within that cluster's density den(C); otherwise it is noise. Search is exact.
+within that cluster's density den(C); otherwise it is noise. The k nearest nodes come from
+`knn.search_knn` in the nodes' embedding space (exact while queries x nodes is small,
+faiss IVF beyond), or from the caller when it has searched already (a growing corpus
+searches its new nodes once, for this and for its kNN graph).
 
 `cluster.estimators` predicts with it (RNN-DBSCAN: this rule; DBSCAN and HDBSCAN: the
 same search over core nodes with their radius); with a stored model,
@@ -15,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skelshop.cluster.knn.exact import exact_search
+from skelshop.cluster.knn.query import search_knn
+from skelshop.space import DLIB_RESNET_V1, EmbeddingSpace
 
 NOISE = -1
 
@@ -32,11 +36,22 @@ class Assignment:
 
 
 def assign_to_clusters(queries: np.ndarray, node_embed: np.ndarray, labels: np.ndarray,
-                       core: np.ndarray, density: np.ndarray, k: int) -> Assignment:
-    """Cluster of each query by its nearest qualifying core node among its k nearest nodes."""
+                       core: np.ndarray, density: np.ndarray, k: int,
+                       space: EmbeddingSpace = DLIB_RESNET_V1,
+                       neighbours: tuple[np.ndarray, np.ndarray] | None = None) -> Assignment:
+    """Cluster of each query by its nearest qualifying core node among its k nearest nodes.
+
+    `neighbours`: (distances in `space`, node indices) of each query's nearest nodes,
+    nearest first, at least k columns; searched here when None.
+    """
     queries = np.asarray(queries, dtype=np.float32).reshape(-1, np.shape(node_embed)[1])
     k = max(1, min(k, len(node_embed)))
-    dist, nbrs = exact_search(queries, node_embed, k)
+    if neighbours is None:
+        dist, nbrs = search_knn(queries, node_embed, k, space)
+    else:
+        dist, nbrs = (np.asarray(a)[:, :k] for a in neighbours)
+        if dist.shape != (len(queries), k):
+            raise ValueError(f"neighbours must be ({len(queries)}, >= {k}), got {dist.shape}")
     nbr_core = core[nbrs]
     nbr_label = np.where(nbr_core, labels[nbrs], NOISE)
     within = nbr_core & (nbr_label >= 0)

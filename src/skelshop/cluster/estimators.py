@@ -19,6 +19,9 @@ are then renumbered (RNN-DBSCAN: by smallest core point; the others: by smallest
   the cluster's density (its longest kNN edge between members).
 With `groups`/`cannot_link` over the new nodes, two cannot-linked new groups never share
 a cluster: the nearer keeps it, the other's nodes in it are left unassigned (NOISE).
+Distances are the estimator's `space`'s (the model's embedder's when loaded); the search
+is `knn.search_knn` (exact while small, faiss IVF beyond), and RNN-DBSCAN's predict takes
+the new nodes' neighbours among the fitted ones when the caller has searched already.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from skelshop.cluster.cannot_link import count_violations, group_vote, split_can
 from skelshop.cluster.graph_dbscan import graph_dbscan
 from skelshop.cluster.knn import KnnGraph, build_knn_graph
 from skelshop.cluster.rnn_dbscan import NOISE, rnn_dbscan
-from skelshop.space import DLIB_RESNET_V1
+from skelshop.space import DLIB_RESNET_V1, EmbeddingSpace, space_of
 
 # Defaults in the default embedding space; callers pass the space's own threshold.
 SAME_PERSON = DLIB_RESNET_V1.threshold
@@ -99,6 +102,7 @@ class ClusterEstimator:
     graph_: KnnGraph
     embeddings_: np.ndarray | None
     n_violations_fit_: int  # cannot-links the plain fit violated, before splitting
+    space: EmbeddingSpace = DLIB_RESNET_V1  # what predict's distances are measured in
 
     def get_params(self) -> dict:
         """The parameter record as a plain dict (what the model file stores)."""
@@ -156,21 +160,28 @@ class ClusterEstimator:
         return self.fit(x, **kwargs).labels_  # type: ignore[arg-type]
 
     def predict(self, x: np.ndarray, groups: np.ndarray | None = None,
-                cannot_link: np.ndarray | None = None) -> np.ndarray:
+                cannot_link: np.ndarray | None = None,
+                neighbours: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """Existing cluster of each new node, or NOISE (see module doc)."""
-        return self.predict_with_distance(x, groups, cannot_link)[0]
+        return self.predict_with_distance(x, groups, cannot_link, neighbours)[0]
 
     def predict_with_distance(self, x: np.ndarray, groups: np.ndarray | None = None,
-                              cannot_link: np.ndarray | None = None
+                              cannot_link: np.ndarray | None = None,
+                              neighbours: tuple[np.ndarray, np.ndarray] | None = None
                               ) -> tuple[np.ndarray, np.ndarray]:
-        """`predict`, and the distance to the node that decided each (inf for NOISE)."""
+        """`predict`, and the distance to the node that decided each (inf for NOISE).
+
+        `neighbours`: (distances, indices into the fitted nodes) of each new node's
+        nearest fitted nodes, nearest first, as `knn.search_knn` gives them; used by
+        algorithms whose rule reads the k nearest nodes (RNN-DBSCAN), searched when None.
+        """
         if getattr(self, "embeddings_", None) is None:
             raise ValueError("predict needs a model fitted on (or loaded with) embeddings")
         assert self.embeddings_ is not None
         x = np.asarray(x, dtype=np.float32).reshape(-1, self.embeddings_.shape[1])
         if len(x) == 0:
             return np.zeros(0, np.int32), np.zeros(0, np.float32)
-        labels, distance = self._predict_nodes(x)
+        labels, distance = self._predict_nodes(x, neighbours)
         if cannot_link is not None and len(cannot_link):
             groups = np.arange(len(x)) if groups is None else np.asarray(groups, np.int64)
             labels = _keep_nearest_of_conflicts(labels, distance, groups,
@@ -193,11 +204,12 @@ class ClusterEstimator:
                    graph: KnnGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise NotImplementedError
 
-    def _predict_nodes(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest core node within eps (the DBSCAN border rule)."""
+    def _predict_nodes(self, x: np.ndarray, neighbours: tuple[np.ndarray, np.ndarray] | None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest core node within eps (the DBSCAN border rule); searches core nodes only."""
         eps = float(self.params.eps)  # type: ignore[union-attr]
         return _nearest_core_within(x, self.embeddings_, self.labels_, self.core_,
-                                    np.full(self.n_clusters_, eps, np.float32), k=1)
+                                    np.full(self.n_clusters_, eps, np.float32), 1, self.space)
 
     def _renumber(self, labels: np.ndarray, core: np.ndarray) -> np.ndarray:
         from skelshop.cluster.algorithms import renumber_by_first_member
@@ -228,10 +240,11 @@ class RnnDbscan(ClusterEstimator):
         result = rnn_dbscan(graph, k=min(self.params.k, graph.k), max_distance=self.params.max_dist)
         return result.labels, result.core, result.density
 
-    def _predict_nodes(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _predict_nodes(self, x: np.ndarray, neighbours: tuple[np.ndarray, np.ndarray] | None
+                       ) -> tuple[np.ndarray, np.ndarray]:
         assert self.embeddings_ is not None
         found = assign_to_clusters(x, self.embeddings_, self.labels_, self.core_, self.density_,
-                                   self.params.k)
+                                   self.params.k, self.space, neighbours)
         return found.labels, found.distance
 
     def _renumber(self, labels: np.ndarray, core: np.ndarray) -> np.ndarray:
@@ -328,9 +341,10 @@ class Hdbscan(ClusterEstimator):
         core = labels >= 0
         return labels, core, self._density(graph, labels, core)
 
-    def _predict_nodes(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _predict_nodes(self, x: np.ndarray, neighbours: tuple[np.ndarray, np.ndarray] | None
+                       ) -> tuple[np.ndarray, np.ndarray]:
         return _nearest_core_within(x, self.embeddings_, self.labels_, self.core_,
-                                    self.density_, k=1)
+                                    self.density_, 1, self.space)
 
 
 ESTIMATORS: dict[str, type[ClusterEstimator]] = {
@@ -357,19 +371,20 @@ def estimator_from_model(model: object) -> ClusterEstimator:
     est.graph_ = KnnGraph(model.knn_indices, model.knn_distances)
     est.embeddings_ = np.ascontiguousarray(model.node_embed, dtype=np.float32)
     est.n_violations_fit_ = 0
+    est.space = space_of(model.embedder, est.embeddings_.shape[1])  # bare models: euclidean
     return est
 
 
 def _nearest_core_within(x: np.ndarray, embed: np.ndarray | None, labels: np.ndarray,
-                         core: np.ndarray, radius: np.ndarray,
-                         k: int) -> tuple[np.ndarray, np.ndarray]:
+                         core: np.ndarray, radius: np.ndarray, k: int,
+                         space: EmbeddingSpace) -> tuple[np.ndarray, np.ndarray]:
     """Cluster of the nearest core node if within its cluster's radius, else NOISE."""
     assert embed is not None
     cores = np.flatnonzero(core & (labels >= 0))
     if len(cores) == 0:
         return np.full(len(x), NOISE, np.int32), np.full(len(x), np.inf, np.float32)
     found = assign_to_clusters(x, embed[cores], labels[cores], np.ones(len(cores), bool),
-                               radius, k)
+                               radius, k, space)
     return found.labels, found.distance
 
 

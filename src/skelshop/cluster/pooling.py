@@ -6,6 +6,7 @@
   summed distance to the other members: a real face, not a coordinate-wise median).
 - min: groups are compared by the minimum distance between their faces; the group kNN
   graph is read off a face kNN graph, with rows it cannot fill searched exactly.
+Distances are the embedding space's (`space`, dlib's Euclidean one unless given).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 from skelshop.cluster.knn.exact import exact_search
 from skelshop.cluster.knn.graph import KnnGraph
+from skelshop.space import DLIB_RESNET_V1, EmbeddingSpace
 
 NOISE = -1
 # Faces per group assumed when sizing the face graph for min pooling; larger groups
@@ -56,9 +58,10 @@ def group_members(groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.nda
     return order, starts, sizes
 
 
-def group_medoids(x: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """Row index of each group's medoid (ties: the lowest row). Groups must be non-empty."""
-    x = np.asarray(x, dtype=np.float32)
+def group_medoids(x: np.ndarray, groups: np.ndarray, n_groups: int,
+                  space: EmbeddingSpace = DLIB_RESNET_V1) -> np.ndarray:
+    """Row index of each group's medoid in `space` (ties: the lowest row). Groups must be non-empty."""
+    x = space.prepare(x)
     groups = np.asarray(groups, dtype=np.int64)
     order, starts, sizes = group_members(groups, n_groups)
     if (sizes == 0).any():
@@ -73,7 +76,8 @@ def group_medoids(x: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarra
             continue
         if size * size > _MEDOID_BLOCK:
             for g, member_rows in zip(same, rows, strict=True):
-                medoid[g] = member_rows[_medoid_of_large(x[member_rows].astype(np.float64))]
+                medoid[g] = member_rows[_medoid_of_large(x[member_rows].astype(np.float64),
+                                                         space)]
             continue
         block = max(1, _MEDOID_BLOCK // (size * (size + dim)))
         for b in range(0, len(same), block):
@@ -81,21 +85,21 @@ def group_medoids(x: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarra
             pts = x[r].astype(np.float64)  # (g, size, dim); float32 would blur close totals
             sq = np.einsum("gsd,gsd->gs", pts, pts)
             d2 = sq[:, :, None] + sq[:, None, :] - 2 * np.einsum("gsd,gtd->gst", pts, pts)
-            totals = np.sqrt(np.maximum(d2, 0)).sum(axis=2)
+            totals = space.from_native(d2, "sqeuclidean").sum(axis=2)
             # members are in row order within a group: argmin's first hit is the lowest row
             medoid[same[b:b + block]] = r[np.arange(len(r)), totals.argmin(axis=1)]
     return medoid
 
 
-def _medoid_of_large(pts: np.ndarray) -> int:
-    """Medoid position in a big group, summing distances block by block (exact)."""
+def _medoid_of_large(pts: np.ndarray, space: EmbeddingSpace) -> int:
+    """Medoid position in a big group of prepared rows, summing distances block by block (exact)."""
     sq = np.einsum("sd,sd->s", pts, pts)
     totals = np.zeros(len(pts), dtype=np.float64)
     step = max(1, _MEDOID_BLOCK // len(pts))
     for start in range(0, len(pts), step):
         blk = pts[start:start + step]
         d2 = sq[start:start + step, None] + sq[None, :] - 2 * (blk @ pts.T)
-        totals[start:start + step] = np.sqrt(np.maximum(d2, 0)).sum(axis=1)
+        totals[start:start + step] = space.from_native(d2, "sqeuclidean").sum(axis=1)
     return int(totals.argmin())
 
 
@@ -106,8 +110,8 @@ def min_pool_face_k(k: int, groups: np.ndarray, n_groups: int, n_faces: int) -> 
 
 
 def min_pooled_graph(x: np.ndarray, groups: np.ndarray, n_groups: int, k: int,
-                     face_graph: KnnGraph) -> KnnGraph:
-    """k-NN graph of groups under min-over-faces distance, read off `face_graph`.
+                     face_graph: KnnGraph, space: EmbeddingSpace = DLIB_RESNET_V1) -> KnnGraph:
+    """k-NN graph of groups under min-over-faces distance, read off `face_graph` (built in `space`).
 
     Groups whose faces' neighbour lists name fewer than k other groups are completed by
     an exact search deep enough to be sure: the j-th nearest group is within the
@@ -125,7 +129,7 @@ def min_pooled_graph(x: np.ndarray, groups: np.ndarray, n_groups: int, k: int,
         sizes = np.bincount(groups, minlength=n_groups)
         rows = np.flatnonzero(np.isin(groups, short))
         depth = min(len(x), (k + 1) * int(sizes.max()))
-        d, i = exact_search(x[rows], x, depth)
+        d, i = exact_search(x[rows], x, depth, space=space)
         s_idx, s_dist, _ = _nearest_groups(np.repeat(groups[rows], i.shape[1]),
                                            groups[i.ravel()], d.ravel(), n_groups, k)
         indices[short], distances[short] = s_idx[short], s_dist[short]

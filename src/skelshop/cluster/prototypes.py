@@ -4,7 +4,8 @@
   (the densest, most typical faces; the RNN-DBSCAN notion of density), ties broken by
   the shorter mean distance to their k neighbours, then the lower index.
 - `medoid`: members with the smallest summed distance to the rest of the cluster;
-  exact up to `MEDOID_SAMPLE` members, above that summed over a seeded sample of them.
+  exact up to `MEDOID_SAMPLE` members, above that summed over a seeded sample of them,
+  in the embedding space's metric (`space`).
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from __future__ import annotations
 import numpy as np
 
 from skelshop.cluster.knn.graph import KnnGraph
+from skelshop.space import DLIB_RESNET_V1, EmbeddingSpace
 
 PROTOTYPE_METHODS = ("rnn", "medoid")
 MEDOID_SAMPLE = 4096
 
 
 def prototype_nodes(labels: np.ndarray, graph: KnnGraph, n: int, method: str = "rnn",
-                    x: np.ndarray | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                    x: np.ndarray | None = None, seed: int = 0,
+                    space: EmbeddingSpace = DLIB_RESNET_V1) -> tuple[np.ndarray, np.ndarray]:
     """(cluster, node) pairs: up to `n` prototypes per cluster, grouped by cluster, best first."""
     labels = np.asarray(labels, dtype=np.int64)
     if method == "rnn":
@@ -26,7 +29,7 @@ def prototype_nodes(labels: np.ndarray, graph: KnnGraph, n: int, method: str = "
     elif method == "medoid":
         if x is None:
             raise ValueError("medoid prototypes need the embeddings")
-        score = _medoid_score(labels, x, seed)
+        score = _medoid_score(labels, x, seed, space)
     else:
         raise ValueError(f"unknown prototype method {method!r}")
     member = np.flatnonzero(labels >= 0)
@@ -51,9 +54,10 @@ def _rnn_score(labels: np.ndarray, graph: KnnGraph) -> np.ndarray:
     return -count + mean_dist / scale
 
 
-def _medoid_score(labels: np.ndarray, x: np.ndarray, seed: int) -> np.ndarray:
+def _medoid_score(labels: np.ndarray, x: np.ndarray, seed: int,
+                  space: EmbeddingSpace) -> np.ndarray:
     """Summed distance from each member to (a sample of) its cluster."""
-    x = np.asarray(x, dtype=np.float64)  # float32 cancellation would blur close totals
+    x = space.prepare(x, np.float64)  # float32 cancellation would blur close totals
     score = np.full(len(labels), np.inf)
     rng = np.random.default_rng(seed)
     members_sorted = np.argsort(labels, kind="stable")
@@ -68,5 +72,6 @@ def _medoid_score(labels: np.ndarray, x: np.ndarray, seed: int) -> np.ndarray:
         for start in range(0, len(members), MEDOID_SAMPLE):
             blk = pts[start:start + MEDOID_SAMPLE]
             d2 = np.einsum("ij,ij->i", blk, blk)[:, None] + ref_sq[None] - 2 * (blk @ ref_pts.T)
-            score[members[start:start + MEDOID_SAMPLE]] = np.sqrt(np.maximum(d2, 0)).sum(axis=1)
+            score[members[start:start + MEDOID_SAMPLE]] = space.from_native(
+                d2, "sqeuclidean").sum(axis=1)
     return score

@@ -20,10 +20,13 @@ from sklearn.metrics import silhouette_score
 from skelshop.cluster.algorithms import Algorithm, Clustering, Params
 from skelshop.cluster.knn.graph import KnnGraph
 from skelshop.cluster.track_agreement import TrackAgreement, track_agreement
+from skelshop.space import DLIB_RESNET_V1, EmbeddingSpace
 
 SILHOUETTE_SAMPLE = 5000
 DEFAULT_K_GRID = (2, 3, 4, 5, 6, 8, 10, 12, 15)
-DEFAULT_EPS_GRID = tuple(float(e) for e in np.round(np.linspace(0.5, 0.7, 5), 3))
+# eps from 5/6 to 7/6 of the space's same-person threshold (0.5 ... 0.7 for dlib's 0.6)
+EPS_GRID_SPAN = (5 / 6, 7 / 6)
+EPS_GRID_STEPS = 5
 DEFAULT_MIN_SAMPLES_GRID = (3, 5, 8, 12)
 
 
@@ -44,11 +47,23 @@ class SearchRow:
         return self.tracks.agreement * (1 + sil) / 2
 
 
+def eps_grid_around(threshold: float) -> tuple[float, ...]:
+    """DBSCAN radii to try around a space's same-person threshold."""
+    return tuple(float(e) for e in np.round(threshold * np.linspace(*EPS_GRID_SPAN,
+                                                                    EPS_GRID_STEPS), 3))
+
+
 def parameter_grid(algorithm: Algorithm, base: Params, n_nodes: int,
                    k_grid: Iterable[int] = DEFAULT_K_GRID,
-                   eps_grid: Iterable[float] = DEFAULT_EPS_GRID,
-                   min_samples_grid: Iterable[int] = DEFAULT_MIN_SAMPLES_GRID) -> list[Params]:
-    """The settings to try for an algorithm, limited to what `n_nodes` nodes allow."""
+                   eps_grid: Iterable[float] | None = None,
+                   min_samples_grid: Iterable[int] = DEFAULT_MIN_SAMPLES_GRID,
+                   space: EmbeddingSpace = DLIB_RESNET_V1) -> list[Params]:
+    """The settings to try for an algorithm, limited to what `n_nodes` nodes allow.
+
+    Without `eps_grid`, eps values are taken around `space`'s threshold.
+    """
+    if eps_grid is None:
+        eps_grid = eps_grid_around(space.threshold)
     axes: dict[str, list] = {}
     if "k" in algorithm.params:
         axes["k"] = sorted({k for k in k_grid if 1 <= k < n_nodes}) or [max(1, n_nodes - 1)]
@@ -61,13 +76,15 @@ def parameter_grid(algorithm: Algorithm, base: Params, n_nodes: int,
             for combo in itertools.product(*(axes[n] for n in names))]
 
 
-def silhouette(x: np.ndarray, labels: np.ndarray, seed: int = 0) -> float:
-    """Silhouette of the non-noise nodes (sampled); NaN when it is undefined."""
+def silhouette(x: np.ndarray, labels: np.ndarray, seed: int = 0,
+               space: EmbeddingSpace = DLIB_RESNET_V1) -> float:
+    """Silhouette of the non-noise nodes (sampled) in `space`'s metric; NaN when it is undefined."""
     member = labels >= 0
     n_labels = len(np.unique(labels[member]))
     if n_labels < 2 or n_labels >= int(member.sum()):
         return float("nan")
-    return float(silhouette_score(x[member], labels[member], metric="euclidean",
+    # the space's metric names are scikit-learn's ("euclidean", "cosine")
+    return float(silhouette_score(space.prepare(x)[member], labels[member], metric=space.metric,
                                   sample_size=min(SILHOUETTE_SAMPLE, int(member.sum())),
                                   random_state=seed))
 
@@ -76,8 +93,11 @@ def grid_search(algorithm: Algorithm, grid: list[Params], x: np.ndarray, graph: 
                 to_faces: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
                 face_group: np.ndarray, cannot_pairs: np.ndarray, seed: int = 0,
                 on_row: Callable[[SearchRow], None] | None = None,
+                space: EmbeddingSpace = DLIB_RESNET_V1,
                 ) -> tuple[list[SearchRow], int, Clustering]:
     """Run every setting; return all rows, the best row's index and its clustering.
+
+    `graph` and the silhouettes are in `space` (the embeddings'); eps values in its metric.
 
     `to_faces(node_labels)` gives (face labels, group labels) under the pooling in use.
     `graph` must have at least as many neighbours as any setting needs. Ties keep the
@@ -93,7 +113,7 @@ def grid_search(algorithm: Algorithm, grid: list[Params], x: np.ndarray, graph: 
             params=params,
             n_clusters=result.n_clusters,
             noise=float((result.labels < 0).mean()) if len(result.labels) else 0.0,
-            silhouette=silhouette(x, result.labels, seed),
+            silhouette=silhouette(x, result.labels, seed, space),
             tracks=track_agreement(face_labels, face_group, group_labels, cannot_pairs),
         )
         rows.append(row)

@@ -89,23 +89,37 @@ SHOT_TRACK_FRAC = 0.3  # tracks that share a shot with other people
 SHOT_SIZES = (2, 3, 4, 6)  # people on screen together in such a shot
 
 
-def group_shot_pairs(track: np.ndarray, identity: np.ndarray, seed: int = 0) -> np.ndarray:
-    """(P, 2) track pairs seen together: a share of tracks put in shots of 2-6 people.
+def group_shots(track: np.ndarray, identity: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Per track, the group shot it is in (-1: none): a share of tracks put in shots of 2-6.
 
-    Within a shot every person is different (two tracks of one identity in one shot are
-    left out of it), as in footage; these are the cannot-links a corpus run finds.
+    Within a shot every person is different (a second track of one identity drawn for a
+    shot is left out of it, -1), as in footage.
     """
     rng = np.random.default_rng(seed + 1)
     n_tracks = int(track.max()) + 1
     track_identity = np.zeros(n_tracks, dtype=np.int64)
     track_identity[track] = identity
     chosen = rng.permutation(n_tracks)[: int(n_tracks * SHOT_TRACK_FRAC)]
-    pairs, start = [], 0
+    shot_of = np.full(n_tracks, -1, dtype=np.int64)
+    start, n_shots = 0, 0
     while start < len(chosen):
         size = int(rng.choice(SHOT_SIZES))
         shot = chosen[start:start + size]
         start += size
         _, first = np.unique(track_identity[shot], return_index=True)
-        shot = np.sort(shot[first])
+        if len(first) > 1:
+            shot_of[shot[first]] = n_shots
+            n_shots += 1
+    return shot_of
+
+
+def group_shot_pairs(track: np.ndarray, identity: np.ndarray, seed: int = 0) -> np.ndarray:
+    """(P, 2) track pairs seen together in the `group_shots` (the cannot-links a corpus run finds)."""
+    shot_of = group_shots(track, identity, seed)
+    members = np.flatnonzero(shot_of >= 0)
+    members = members[np.lexsort((members, shot_of[members]))]
+    pairs: list[tuple[int, int]] = []
+    bounds = np.flatnonzero(np.diff(shot_of[members])) + 1
+    for shot in np.split(members, bounds):
         pairs += [(int(a), int(b)) for i, a in enumerate(shot) for b in shot[i + 1:]]
     return np.array(pairs, dtype=np.int64).reshape(-1, 2)

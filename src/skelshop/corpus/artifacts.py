@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from skelshop.faces.embedder import DlibFaceEmbedder
-from skelshop.formats.face_dump import FULL, SPARSE, read_dump_attrs
+from skelshop.formats.face_dump import FULL, SPARSE, read_dump_attrs, read_dump_space
+from skelshop.space import EmbeddingSpace
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,19 @@ def source_stamp(video: Path) -> dict[str, int | str]:
     return {"source_bytes": int(stat.st_size), "source_mtime_ns": int(stat.st_mtime_ns)}
 
 
-def faces_finished(art: VideoArtifacts, mode: str, settings: dict) -> bool:
-    """Whether the dump exists, is complete, and was made from this video with these settings."""
+def faces_finished(art: VideoArtifacts, mode: str, settings: dict,
+                   space: EmbeddingSpace | None = None) -> bool:
+    """Whether the dump exists, is complete, and was made from this video with these settings.
+
+    Its embedding space must compare with `space` (default: the default embedder's).
+    """
     if not art.faces.is_file() or not art.scenes.is_file():
+        return False
+    made_in = read_dump_space(art.faces)
+    if made_in is None or not (space or DlibFaceEmbedder.space).comparable(made_in):
         return False
     want = {
         "fmt_type": SPARSE if mode == "sparse" else FULL,
-        "embedder": DlibFaceEmbedder.info.name,
         "video": str(art.video),
         **source_stamp(art.video),
         **settings,

@@ -11,24 +11,41 @@ from pathlib import Path
 
 from skelshop.corpus.artifacts import VideoArtifacts, artifact_names
 from skelshop.corpus.inputs import collect_videos
-from skelshop.corpus.naming import Naming, cluster_names, direct_names
+from skelshop.corpus.manual_names import Naming, names_path, track_name
+from skelshop.corpus.naming import ClusterNaming, cluster_names, direct_names
 from skelshop.corpus.outdir_lock import outdir_lock
 from skelshop.corpus.scheduler import task_runner
 from skelshop.corpus.shot_times import shot_seconds
 from skelshop.corpus.video_task import VideoResult, process_video
-from skelshop.corpus_clustering.faces import load_corpus_faces
-from skelshop.corpus_clustering.outputs import cluster_label, write_outputs
-from skelshop.corpus_clustering.run import ClusSettings, cluster_fixed
+from skelshop.corpus_clustering.faces import CorpusFaces, load_corpus_faces
+from skelshop.corpus_clustering.incremental import (
+    carry_numbers,
+    compatible,
+    extend_clustering,
+    kept_face_rows,
+    split_off,
+    user_cannot_links,
+)
+from skelshop.corpus_clustering.outputs import (
+    cluster_label,
+    prototype_faces,
+    prototypes,
+    write_outputs,
+)
+from skelshop.corpus_clustering.run import ClusOutcome, ClusSettings, cluster_fixed
 from skelshop.errors import SkelshopError
 from skelshop.faces.models import DEFAULT_EMBEDDER, DEFAULT_EMBEDDER_BACKEND
 from skelshop.faces.settings import DEFAULT_MIN_FACE, threads_per_worker
 from skelshop.formats.atomic import remove_stale_parts
+from skelshop.formats.cluster_model import ClusterModel, read_cluster_model
 from skelshop.formats.corpus import CorpusEntry, write_corpus
 from skelshop.formats.corpus_identities import CorpusIdentity, write_corpus_identities
+from skelshop.formats.corpus_names import CorpusNames, read_corpus_names
 from skelshop.formats.face_dump import count_faces
 from skelshop.formats.identifications import Identification, write_identifications
 from skelshop.formats.identity import NOCLUS
 from skelshop.formats.references import ReferenceSet
+from skelshop.identify.settings import FaceRules
 from skelshop.output_guard import check_outputs
 from skelshop.references.library import load_reference_library
 
@@ -48,8 +65,13 @@ class CorpusSettings:
     embedder: str = DEFAULT_EMBEDDER
     embedder_backend: str = DEFAULT_EMBEDDER_BACKEND
     min_face: int = DEFAULT_MIN_FACE  # face embed --min-face
+    # refit the clustering from scratch (numbers, and so names, carried over by overlap)
+    # instead of placing new tracks into the stored clusters
+    recluster: bool = False
     # Several prototypes per cluster make naming from references robust to one odd face.
     clustering: ClusSettings = field(default_factory=lambda: ClusSettings(num_protos=5))
+    # which faces may name a track directly, and when (identify.settings.FaceRules)
+    face_rules: FaceRules = field(default_factory=FaceRules)
 
 
 @dataclass
@@ -61,6 +83,7 @@ class CorpusSummary:
     tracks: int = 0
     named_direct: int = 0
     named_by_cluster: int = 0
+    named_manually: int = 0
     clusters: int = 0
     cannot_links: int = 0  # track pairs seen in one frame (different people)
     cannot_link_violations: int = 0  # of them, pairs left in one cluster (0 unless a bug)
@@ -122,8 +145,10 @@ def _locked_run(arts: list[VideoArtifacts], out_dir: Path, settings: CorpusSetti
     """The run proper, with OUTDIR held."""
     for folder in (out_dir, out_dir / "videos"):  # temp files of a killed earlier run
         remove_stale_parts(folder)
+    # a bad names.csv or REF fails the run before hours of video work
+    names = read_corpus_names(names_path(out_dir))
     refs = None
-    if settings.refs is not None:  # fail on a bad REF before hours of video work
+    if settings.refs is not None:
         refs, _ = load_reference_library(settings.refs, progress=progress,
                                          embedder=settings.embedder,
                                          backend=settings.embedder_backend)
@@ -145,7 +170,7 @@ def _locked_run(arts: list[VideoArtifacts], out_dir: Path, settings: CorpusSetti
                              "earlier runs were left as they were")
         return summary
     try:
-        _corpus_stage(done, out_dir, settings, refs, summary, progress)
+        _corpus_stage(done, out_dir, settings, refs, names, summary, progress)
     except SkelshopError as err:  # reported after the table of videos
         summary.fatal = err
     except OSError as err:  # a full disk, a folder made read-only mid-run
@@ -155,7 +180,8 @@ def _locked_run(arts: list[VideoArtifacts], out_dir: Path, settings: CorpusSetti
 
 
 def _corpus_stage(done: list[VideoArtifacts], out_dir: Path, settings: CorpusSettings,
-                  refs: ReferenceSet | None, summary: CorpusSummary, progress: bool) -> None:
+                  refs: ReferenceSet | None, names: CorpusNames, summary: CorpusSummary,
+                  progress: bool) -> None:
     """Corpus CSV, clustering, naming and identities of the videos that were processed."""
     written: set[Path] = set()
     entries = [CorpusEntry(video=a.video, faces=a.faces, segsout=a.segsout, group=a.scenes,
@@ -169,44 +195,103 @@ def _corpus_stage(done: list[VideoArtifacts], out_dir: Path, settings: CorpusSet
         write_corpus_identities(summary.identities, [])
         _remove_stale_outputs(out_dir, written | {summary.identities})
         return
+    old_model = _stored_model(out_dir / "model.h5", summary)  # read before it is replaced
     faces = load_corpus_faces(entries, corpus_csv, progress=progress)
     tracks = list(zip(faces.track_video.tolist(), faces.track_seg.tolist(),
                       faces.track_pers.tolist(), strict=True))
     labels: dict[tuple[int, int, int], int] = {}
     outcome = None
+    chosen = None
     if len(faces.embed) >= 2:
         t0 = time.perf_counter()
-        outcome = cluster_fixed(faces, settings.clustering, corpus_csv, progress=progress)
+        outcome = _cluster_corpus(faces, settings, corpus_csv, old_model, names, summary,
+                                  progress)
         summary.stage_seconds["cluster"] = time.perf_counter() - t0
-        summary.notes += outcome.notes
+        chosen = prototype_faces(outcome, settings.clustering)  # once, for files and naming
         written.update(write_outputs(entries, outcome, settings.clustering,
-                                     out_dir / "protos.csv", out_dir / "model.h5"))
+                                     out_dir / "protos.csv", out_dir / "model.h5",
+                                     merge=names.resolve,
+                                     protos=prototypes(outcome, settings.clustering, chosen)))
         labels = dict(zip(tracks, outcome.track_labels.tolist(), strict=True))
-        summary.clusters = len({lab for lab in labels.values() if lab >= 0})
-        summary.cannot_links = len(outcome.cannot_link)
-        summary.cannot_link_violations = outcome.violations
+        summary.clusters = len({names.resolve(cluster_label(lab))
+                                for lab in labels.values() if lab >= 0})
     else:
         summary.notes.append("fewer than two faces in the corpus: nothing to cluster")
     direct: dict[tuple[int, int, int], Naming] = {}
     by_cluster: dict[str, Naming] = {}
+    backed: ClusterNaming | None = None
     t0 = time.perf_counter()
     if refs is not None and settings.refs is not None:
-        direct = direct_names(entries, refs, settings.refs, settings.mode)
+        direct = direct_names(entries, refs, settings.refs, settings.mode, settings.face_rules)
         if outcome is not None:
-            named = cluster_names(outcome, settings.clustering, corpus_csv, entries, refs,
-                                  settings.refs)
+            backed = cluster_names(outcome, settings.clustering, corpus_csv, refs,
+                                   settings.refs, chosen, rules=settings.face_rules)
+            named = backed.named
             by_cluster = {n.clus: Naming(n.label, n.dist) for n in named}
             write_identifications(out_dir / "cluster.identifications.csv",
                                   [Identification(label=n.label, clus=n.clus) for n in named])
             written.add(out_dir / "cluster.identifications.csv")
     summary.stage_seconds["name"] = time.perf_counter() - t0
-    rows = _identities(entries, tracks, labels, direct, by_cluster)
+    rows = _identities(entries, tracks, labels, direct, by_cluster, names, backed)
     write_corpus_identities(summary.identities, rows)
     written.add(summary.identities)
     _remove_stale_outputs(out_dir, written)
     summary.tracks = len(rows)
+    summary.named_manually = sum(r.named_by == "manual" for r in rows)
     summary.named_direct = sum(r.named_by == "direct" for r in rows)
     summary.named_by_cluster = sum(r.named_by == "cluster+reference" for r in rows)
+
+
+def _stored_model(path: Path, summary: CorpusSummary) -> ClusterModel | None:
+    """The clustering an earlier run left in OUTDIR, if there is a readable one."""
+    if not path.is_file():
+        return None
+    try:
+        return read_cluster_model(path)
+    except SkelshopError as err:
+        summary.notes.append(f"the earlier clustering could not be read ({err}); clustering "
+                             "from scratch, so cluster numbers may change")
+        return None
+
+
+def _cluster_corpus(faces: CorpusFaces, settings: CorpusSettings, corpus_csv: Path,
+                    old: ClusterModel | None, names: CorpusNames, summary: CorpusSummary,
+                    progress: bool) -> ClusOutcome:
+    """New tracks into the stored clusters, or a refit whose numbers carry over; then splits."""
+    clus = settings.clustering
+    why_not = None if old is None else compatible(old, faces, clus)
+    if why_not is None and old is not None and not (kept_face_rows(old, faces) >= 0).any():
+        why_not = "none of its videos is left unchanged"
+    if old is not None and why_not is None and not settings.recluster:
+        outcome, ext = extend_clustering(old, faces, clus, corpus_csv, progress=progress)
+        summary.notes.append(
+            f"tracks of earlier runs: {ext.kept_tracks}, clusters unchanged; new tracks: "
+            f"{ext.predicted_tracks + ext.new_cluster_tracks}, of which "
+            f"{ext.predicted_tracks} joined existing clusters and {ext.new_cluster_tracks} "
+            f"were clustered among themselves ({_count(ext.new_clusters, 'new cluster')})")
+    else:
+        extra = None if old is None else user_cannot_links(old, faces, names)
+        outcome = cluster_fixed(faces, clus, corpus_csv, progress=progress, extra_cannot=extra)
+        if old is not None:
+            outcome, mapping = carry_numbers(old, outcome)
+            kept = sum(number < old.n_clusters for number in mapping.values())
+            reason = "--recluster" if settings.recluster else f"the stored clustering " \
+                f"cannot take new tracks ({why_not})"
+            summary.notes.append(f"refitted from scratch ({reason}); {_count(kept, 'cluster')} "
+                                 "took the number (and name) of the old cluster overlapping "
+                                 "most")
+    summary.notes += outcome.notes
+    outcome, moved = split_off(outcome, names)
+    if moved:
+        summary.notes.append(f"{_count(moved, 'track')} marked \"not this person\" left "
+                             "the cluster")
+    summary.cannot_links = len(outcome.cannot_link)
+    summary.cannot_link_violations = outcome.violations
+    return outcome
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _remove_stale_outputs(out_dir: Path, written: set[Path]) -> list[Path]:
@@ -231,8 +316,10 @@ def _remove_stale_outputs(out_dir: Path, written: set[Path]) -> list[Path]:
 def _identities(entries: list[CorpusEntry], tracks: list[tuple[int, int, int]],
                 labels: dict[tuple[int, int, int], int],
                 direct: dict[tuple[int, int, int], Naming],
-                by_cluster: dict[str, Naming]) -> list[CorpusIdentity]:
-    """One row per track: a direct name first, else its cluster's name, else its cluster."""
+                by_cluster: dict[str, Naming], names: CorpusNames,
+                backed: ClusterNaming | None = None) -> list[CorpusIdentity]:
+    """One row per track, named by `manual_names.track_name`'s precedence (a cluster's
+    reference name only for the tracks `backed` backs)."""
     timing = [shot_seconds(e) for e in entries]
     rows = []
     for key in tracks:
@@ -241,15 +328,9 @@ def _identities(entries: list[CorpusEntry], tracks: list[tuple[int, int, int]],
         base = CorpusIdentity(str(entries[video_idx].video), seg, pers, start, end, NOCLUS, "none")
         cluster = labels.get(key, -1)
         clus = cluster_label(cluster) if cluster >= 0 else None
-        if key in direct:
-            rows.append(replace(base, label=direct[key].label, named_by="direct",
-                                distance=direct[key].distance))
-        elif clus is not None and clus in by_cluster:
-            rows.append(replace(base, label=by_cluster[clus].label, named_by="cluster+reference",
-                                distance=by_cluster[clus].distance))
-        elif clus is not None:
-            rows.append(replace(base, label=clus, named_by="cluster"))
-        else:
-            rows.append(base)
+        label, named_by, distance = track_name(clus, direct.get(key), by_cluster, names)
+        if named_by == "cluster+reference" and backed is not None and not backed.backs(key):
+            label, named_by, distance = track_name(clus, None, {}, names)
+        rows.append(replace(base, label=label, named_by=named_by, distance=distance))
     return rows
 

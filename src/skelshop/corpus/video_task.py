@@ -13,6 +13,7 @@ from skelshop.faces.pipeline import FaceExtractor
 from skelshop.faces.settings import DEFAULT_MIN_FACE
 from skelshop.formats.face_dump import read_face_dump
 from skelshop.formats.scenes import read_shots
+from skelshop.shots.detect import default_cut_detector
 
 _EXTRACTOR: FaceExtractor | None = None
 
@@ -25,6 +26,21 @@ def _extractor(embedder: str = DEFAULT_EMBEDDER,
             or _EXTRACTOR.embedder.backend != backend):
         _EXTRACTOR = FaceExtractor(embedder=make_embedder(embedder, backend))
     return _EXTRACTOR
+
+
+def cut_detector_name() -> str:
+    """The cut detector that makes a corpus run's shots (`shots.detect.default_cut_detector`),
+    as stored in each dump: a dump whose shots another detector found is made again."""
+    detector = default_cut_detector(25.0, 0)  # cheap: no frame is seen
+    kind = type(detector)
+    return f"{kind.__name__}/{getattr(kind, 'VERSION', 1)}"
+
+
+def dump_settings(fps: float, per_track: int, min_face: int) -> dict[str, float | int | str]:
+    """What a corpus run stores in each dump and compares on the next run (`faces_finished`):
+    a changed setting, or shots found by another cut detector, redoes the video."""
+    return {"sample_fps": float(fps), "per_track": int(per_track), "min_face": int(min_face),
+            "cut_detector": cut_detector_name()}
 
 
 @dataclass
@@ -47,8 +63,7 @@ def process_video(art: VideoArtifacts, mode: str, fps: float, per_track: int,
                   backend: str = DEFAULT_EMBEDDER_BACKEND,
                   min_face: int = DEFAULT_MIN_FACE, threads: int | None = None) -> VideoResult:
     """Make the scenes file and face dump of one video unless they are already finished."""
-    # Stored in the dump and compared on the next run: a changed setting redoes the video.
-    settings = {"sample_fps": float(fps), "per_track": int(per_track), "min_face": int(min_face)}
+    settings = dump_settings(fps, per_track, min_face)
     if faces_finished(art, mode, settings):
         return stored_result(art)
     try:

@@ -11,8 +11,9 @@ from tqdm import tqdm
 
 from skelshop.errors import SkelshopError
 from skelshop.formats.corpus import CorpusEntry
-from skelshop.formats.face_dump import EmbedderInfo, check_same_embedder, read_face_dump
+from skelshop.formats.face_dump import EmbedderInfo, read_face_dump
 from skelshop.formats.scenes import read_shots
+from skelshop.space import EmbeddingSpace
 
 log = logging.getLogger(__name__)
 
@@ -72,23 +73,20 @@ def load_corpus_faces(entries: list[CorpusEntry], corpus_path: str | Path,
     if not entries:
         raise SkelshopError(corpus_path, "the corpus has no videos")
     embedder: EmbedderInfo | None = None
+    space: EmbeddingSpace | None = None
     first_src: Path | None = None
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("embed", "video", "frame", "pers", "seg")}
-    dim: int | None = None
     for video_idx, entry in enumerate(tqdm(entries, desc="face dumps", unit="video",
                                            disable=not progress)):
         dump = read_face_dump(entry.faces)
-        if embedder is None:
-            embedder, first_src = dump.embedder, entry.faces
-        else:
-            check_same_embedder(embedder, first_src or "", dump.embedder, entry.faces)
+        if space is not None:
+            space.check_comparable(dump.space, first_src or "", entry.faces)
+        # The first dump that knows its vectors' dimension is the one others must match.
+        if space is None or (not space.dim and dump.space.dim):
+            embedder, space, first_src = dump.embedder, dump.space, entry.faces
         if len(dump) == 0:
             log.info("%s: no faces", entry.faces)
             continue
-        if dim is not None and dump.dim != dim:
-            raise SkelshopError(entry.faces, f"{dump.dim}-D embeddings, but earlier dumps "
-                                             f"hold {dim}-D ones")
-        dim = dump.dim
         if not np.isfinite(dump.embed).all():
             raise SkelshopError(entry.faces, "holds embeddings that are not finite numbers")
         parts["embed"].append(dump.embed.astype(np.float32))
@@ -118,3 +116,17 @@ def load_corpus_faces(entries: list[CorpusEntry], corpus_path: str | Path,
         track_seg=tracks[:, 1].astype(np.int32),
         track_pers=tracks[:, 2],
     )
+
+
+def subset_faces(faces: CorpusFaces, keep_tracks: np.ndarray) -> tuple[CorpusFaces, np.ndarray]:
+    """The faces of some tracks (sorted track indices) as a corpus of their own, and their rows."""
+    keep_tracks = np.asarray(keep_tracks, dtype=np.int64)
+    rows = np.flatnonzero(np.isin(faces.group, keep_tracks))
+    new_group = np.searchsorted(keep_tracks, faces.group[rows])
+    return CorpusFaces(
+        embedder=faces.embedder, videos=faces.videos, face_dumps=faces.face_dumps,
+        embed=np.ascontiguousarray(faces.embed[rows]), video_idx=faces.video_idx[rows],
+        frame=faces.frame[rows], pers=faces.pers[rows], seg=faces.seg[rows],
+        group=new_group.astype(np.int64), track_video=faces.track_video[keep_tracks],
+        track_seg=faces.track_seg[keep_tracks], track_pers=faces.track_pers[keep_tracks],
+    ), rows

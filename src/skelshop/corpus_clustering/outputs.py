@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -21,19 +22,39 @@ def cluster_label(label: int) -> str:
     return NOCLUS if label < 0 else cluster_name(label)
 
 
-def segsout_rows(outcome: ClusOutcome, video_idx: int) -> list[IdentityRow]:
-    """One row per (shot, track) of a video with its pooled cluster label."""
+def segsout_rows(outcome: ClusOutcome, video_idx: int,
+                 merge: Callable[[str], str] | None = None) -> list[IdentityRow]:
+    """One row per (shot, track) of a video with its pooled cluster label.
+
+    `merge` maps a cluster to the one it was merged into ("same person as", names.csv).
+    """
     faces = outcome.faces
     tracks = np.flatnonzero(faces.track_video == video_idx)
-    return [IdentityRow(int(faces.track_seg[t]), int(faces.track_pers[t]),
-                        cluster_label(int(outcome.track_labels[t]))) for t in tracks]
+    rows = []
+    for t in tracks:
+        label = cluster_label(int(outcome.track_labels[t]))
+        if merge is not None and label != NOCLUS:
+            label = merge(label)
+        rows.append(IdentityRow(int(faces.track_seg[t]), int(faces.track_pers[t]), label))
+    return rows
 
 
-def prototypes(outcome: ClusOutcome, settings: ClusSettings) -> list[Prototype]:
-    """Each cluster's best `num_protos` nodes, as the faces standing for them."""
+def prototype_faces(outcome: ClusOutcome,
+                    settings: ClusSettings) -> tuple[np.ndarray, np.ndarray]:
+    """(cluster, face row) of each cluster's best `num_protos` nodes, grouped by cluster."""
     clus, node = prototype_nodes(outcome.clustering.labels, outcome.graph, settings.num_protos,
-                                 settings.proto_method, outcome.nodes.embed, settings.seed)
-    face = outcome.nodes.node_face[node]
+                                 settings.proto_method, outcome.nodes.embed, settings.seed,
+                                 outcome.nodes.space)
+    return clus, outcome.nodes.node_face[node]
+
+
+def prototypes(outcome: ClusOutcome, settings: ClusSettings,
+               chosen: tuple[np.ndarray, np.ndarray] | None = None) -> list[Prototype]:
+    """Each cluster's best `num_protos` nodes, as the faces standing for them.
+
+    `chosen`: `prototype_faces`' result when the caller has it already.
+    """
+    clus, face = prototype_faces(outcome, settings) if chosen is None else chosen
     f = outcome.faces
     return [Prototype(int(c), int(f.video_idx[r]), int(f.frame[r]), int(f.pers[r]))
             for c, r in zip(clus, face, strict=True)]
@@ -71,15 +92,20 @@ def cluster_model(outcome: ClusOutcome, settings: ClusSettings) -> ClusterModel:
 
 
 def write_outputs(entries: list[CorpusEntry], outcome: ClusOutcome, settings: ClusSettings,
-                  proto_out: Path | None, model_out: Path | None) -> list[Path]:
-    """Write every video's segsout CSV, then prototypes and model when asked; returns paths."""
+                  proto_out: Path | None, model_out: Path | None,
+                  merge: Callable[[str], str] | None = None,
+                  protos: list[Prototype] | None = None) -> list[Path]:
+    """Write every video's segsout CSV, then prototypes and model when asked; returns paths.
+
+    `protos`: the prototypes when the caller has them already (else computed here).
+    """
     written = []
     for video_idx, entry in enumerate(entries):
         if entry.segsout is not None:
-            write_identities(entry.segsout, segsout_rows(outcome, video_idx))
+            write_identities(entry.segsout, segsout_rows(outcome, video_idx, merge))
             written.append(entry.segsout)
     if proto_out is not None:
-        write_prototypes(proto_out, prototypes(outcome, settings))
+        write_prototypes(proto_out, prototypes(outcome, settings) if protos is None else protos)
         written.append(proto_out)
     if model_out is not None:
         write_cluster_model(model_out, cluster_model(outcome, settings))

@@ -85,8 +85,8 @@ def _params(settings: ClusSettings, faces: CorpusFaces, n_nodes: int,
 
 
 def cluster_fixed(faces: CorpusFaces, settings: ClusSettings, corpus: str | Path,
-                  progress: bool = True) -> ClusOutcome:
-    """One clustering with the given parameters."""
+                  progress: bool = True, extra_cannot: np.ndarray | None = None) -> ClusOutcome:
+    """One clustering with the given parameters; `extra_cannot`: more track pairs kept apart."""
     algorithm = ALGORITHMS[settings.algorithm]
     nodes = make_nodes(faces, settings.pool)
     notes: list[str] = []
@@ -94,7 +94,19 @@ def cluster_fixed(faces: CorpusFaces, settings: ClusSettings, corpus: str | Path
     graph_k = min(algorithm.graph_k(params), len(nodes) - 1)
     graph = node_graph(faces, nodes, graph_k, settings.ann_lib, settings.seed,
                        settings.threads, progress)
-    return _fit_kept_apart(faces, nodes, graph, settings.algorithm, params, notes)
+    return _fit_kept_apart(faces, nodes, graph, settings.algorithm, params, notes,
+                           extra_cannot=extra_cannot)
+
+
+def corpus_params(settings: ClusSettings, faces: CorpusFaces, n_nodes: int,
+                  corpus: str | Path, notes: list[str]) -> Params:
+    """Validated parameters for clustering `n_nodes` nodes of `faces`."""
+    return _params(settings, faces, n_nodes, corpus, notes)
+
+
+def node_groups(faces: CorpusFaces, nodes: Nodes) -> np.ndarray:
+    """The track of each node."""
+    return _node_groups(faces, nodes)
 
 
 def _node_groups(faces: CorpusFaces, nodes: Nodes) -> np.ndarray:
@@ -104,9 +116,14 @@ def _node_groups(faces: CorpusFaces, nodes: Nodes) -> np.ndarray:
 
 def _fit_kept_apart(faces: CorpusFaces, nodes: Nodes, graph: KnnGraph, algorithm: str,
                     params: Params, notes: list[str], rows: list[SearchRow] | None = None,
-                    best: int | None = None) -> ClusOutcome:
+                    best: int | None = None,
+                    extra_cannot: np.ndarray | None = None) -> ClusOutcome:
     """Fit the estimator with the corpus's cannot-links (tracks seen in one frame)."""
     cannot = cooccurring_groups(*faces.track_spans())
+    if extra_cannot is not None and len(extra_cannot):
+        cannot = np.unique(np.sort(np.vstack([np.asarray(cannot, np.int64).reshape(-1, 2),
+                                              np.asarray(extra_cannot, np.int64)]), axis=1),
+                           axis=0)
     estimator = estimator_for(algorithm, params).fit(
         nodes.embed, graph=graph, groups=_node_groups(faces, nodes), cannot_link=cannot)
     result = Clustering(estimator.labels_, estimator.core_, estimator.density_)
@@ -129,7 +146,7 @@ def cluster_search(faces: CorpusFaces, settings: ClusSettings, corpus: str | Pat
     nodes = make_nodes(faces, settings.pool)
     notes: list[str] = []
     base = _params(settings, faces, len(nodes), corpus, notes)
-    grid = parameter_grid(algorithm, base, len(nodes))
+    grid = parameter_grid(algorithm, base, len(nodes), space=nodes.space)
     graph_k = min(max(algorithm.graph_k(p) for p in grid), len(nodes) - 1)
     graph = node_graph(faces, nodes, graph_k, settings.ann_lib, settings.seed,
                        settings.threads, progress)
@@ -138,6 +155,7 @@ def cluster_search(faces: CorpusFaces, settings: ClusSettings, corpus: str | Pat
         algorithm, grid, nodes.embed, graph,
         to_faces=lambda labels: pooled_labels(faces, nodes, labels),
         face_group=faces.group, cannot_pairs=cannot, seed=settings.seed, on_row=on_row,
+        space=nodes.space,
     )
     params = rows[best].params
     # the search scores plain fits (how well each agrees with tracking); the kept one is

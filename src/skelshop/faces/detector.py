@@ -2,12 +2,69 @@
 
 from __future__ import annotations
 
+import ctypes
+import logging
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 import yuface
 from threadpoolctl import threadpool_limits
+
+log = logging.getLogger(__name__)
+
+# libfacedetection's result buffer: a count, then up to 1024 faces of 16 int16 each (its own
+# examples' size, DETECT_BUFFER_SIZE).
+_RESULT_BYTES = 0x9000
+_ENTRY = "_Z14facedetect_cnnPhS_iii"  # int* facedetect_cnn(uchar* result, uchar* bgr, int w, int h, int step)
+
+
+class _FaceDetectCnn:
+    """libfacedetection's C entry, called through ctypes with one result buffer per thread.
+
+    yuface's own wrapper (`yuface.c_detect`) mallocs a 36 KB result buffer on every call and
+    never frees it: resident memory grew by 0.3 MB per second of video (6 samples a second),
+    1.5 GB over an hour. It also holds the GIL while the network runs; a ctypes call releases
+    it, so decoding in another thread overlaps with detection. Same library, same results
+    (the wrapper's 16th column is uninitialised memory; nothing reads it).
+    """
+
+    def __init__(self) -> None:
+        library = ctypes.CDLL(str(Path(yuface.__file__).with_name("libfacedetection.so")))
+        self._entry = getattr(library, _ENTRY)
+        self._entry.restype = ctypes.c_void_p
+        self._entry.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                                ctypes.c_int]
+        self._local = threading.local()
+
+    def __call__(self, bgr: np.ndarray) -> np.ndarray:
+        """int16 (n, 16): confidence (0-100), x, y, w, h, five landmarks (x, y), unused."""
+        buffer = getattr(self._local, "buffer", None)
+        if buffer is None:
+            buffer = self._local.buffer = np.zeros(_RESULT_BYTES, np.uint8)
+        height, width = bgr.shape[:2]
+        self._entry(buffer.ctypes.data, bgr.ctypes.data, width, height, bgr.strides[0])
+        count = int(buffer[:4].view(np.int32)[0])
+        return buffer[4:4 + 32 * count].view(np.int16).reshape(count, 16).copy()
+
+
+_cnn: _FaceDetectCnn | None = None
+_cnn_lock = threading.Lock()
+
+
+def _face_detect_cnn() -> object:
+    """The leak-free entry (loaded once), or yuface's wrapper where the library is not found."""
+    global _cnn
+    with _cnn_lock:
+        if _cnn is None:
+            try:
+                _cnn = _FaceDetectCnn()
+            except (OSError, AttributeError) as err:
+                log.warning("yuface: calling its wrapper (leaks 36 KB per frame): %s", err)
+                return yuface.c_detect
+        return _cnn
 
 
 @dataclass
@@ -33,6 +90,7 @@ class YuNetDetector:
         self.min_size = min_size
         # YuNet's OpenMP pool oversubscribes badly when several workers run: one thread each.
         self._limits = threadpool_limits(limits=1, user_api="openmp")
+        self._cnn = _face_detect_cnn()
 
     def detect(self, bgr: np.ndarray, max_side: int | None = None) -> Detections:
         """Detect faces (at a long side of `max_side`, default the detector's); coordinates
@@ -45,7 +103,7 @@ class YuNetDetector:
                              interpolation=cv2.INTER_AREA)
         # The detector silently finds nothing on strided views: hand it a contiguous copy.
         img = np.ascontiguousarray(img, dtype=np.uint8)
-        raw = yuface.c_detect(img)
+        raw = self._cnn(img)
         if raw.size == 0:
             return _empty()
         raw = raw.astype(np.float32)

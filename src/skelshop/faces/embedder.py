@@ -145,9 +145,9 @@ class DlibFaceEmbedder:
     """dlib's 5-point alignment and ResNet descriptor; owns its embedding space."""
 
     space: EmbeddingSpace = DLIB_RESNET_V1
-    info = EmbedderInfo(name=DLIB_RESNET_V1.name, metric=DLIB_RESNET_V1.metric,
-                        threshold=DLIB_RESNET_V1.threshold)
-    dim = DLIB_RESNET_V1.dim
+    # what files record of the space (its dimension is the vectors' length)
+    info = EmbedderInfo(name=space.name, metric=space.metric, threshold=space.threshold)
+    dim = space.dim
 
     def __init__(self, batch_size: int = DEFAULT_EMBED_BATCH,
                  backend: str = DEFAULT_EMBEDDER_BACKEND, threads: int | None = None,
@@ -177,12 +177,12 @@ class DlibFaceEmbedder:
     @property
     def name(self) -> str:
         """The model's name as recorded in files."""
-        return self.info.name
+        return self.space.name
 
     @property
     def threshold(self) -> float:
         """Same-person distance threshold."""
-        return self.info.threshold
+        return self.space.threshold
 
     def align(self, rgb: np.ndarray, box: np.ndarray) -> AlignedFace:
         """Fit the 5-point model inside a detector box and cut the upright chip."""
@@ -210,11 +210,3 @@ def embed_threads() -> int:
         return max(1, int(raw)) if raw else DEFAULT_EMBED_THREADS
     except ValueError:
         raise SkelshopError(None, f"SKELSHOP_EMBED_THREADS={raw!r} is not a whole number") from None
-
-
-def pairwise_euclidean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Euclidean distance matrix of row vectors, computed with BLAS."""
-    a = np.asarray(a, dtype=np.float32)
-    b = np.asarray(b, dtype=np.float32)
-    sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
-    return np.sqrt(np.maximum(sq, 0.0))

@@ -52,7 +52,8 @@ ALIGNERS: dict[str, ModelEntry] = {
 EMBEDDERS: dict[str, ModelEntry] = {
     DLIB_RESNET_V1.name: ModelEntry(
         DLIB_RESNET_V1.name, "embedder", "skelshop.faces.embedder:DlibFaceEmbedder",
-        "dlib ResNet-29 face descriptor, 128-D, Euclidean, same person <= 0.6",
+        f"dlib ResNet-29 face descriptor, {DLIB_RESNET_V1.dim}-D, {DLIB_RESNET_V1.metric}, "
+        f"same person <= {DLIB_RESNET_V1.threshold}",
         space=DLIB_RESNET_V1, backends=EMBEDDER_BACKENDS),
 }
 DEFAULT_DETECTOR = "yunet"

@@ -12,12 +12,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from skelshop.errors import SkelshopError
-from skelshop.faces.detector import YuNetDetector
+from skelshop.faces.detector import Detections, YuNetDetector
 from skelshop.faces.embedder import CHIP_SIZE, DlibFaceEmbedder
+from skelshop.faces.models import make_detector
 from skelshop.faces.selection import face_quality, select_best
 from skelshop.faces.settings import (
     DEFAULT_FPS,
@@ -32,7 +35,7 @@ from skelshop.formats.face_dump import CHIP_SHAPE, FaceDump, VideoTiming, write_
 from skelshop.formats.scenes import ShotList, write_shots_csv
 from skelshop.formats.shot_log import ShotFaces, ShotLog, video_stamp
 from skelshop.media.video import FrameReader
-from skelshop.shots.detect import CutDetector, check_detect_settings
+from skelshop.shots.detect import CutDetector, check_detect_settings, default_cut_detector
 from skelshop.shots.settings import DEFAULT_MIN_SHOT_FRAMES, DEFAULT_THRESHOLD
 
 __all__ = ["DEFAULT_FPS", "DEFAULT_PER_TRACK", "MODES", "ExtractionStats", "FaceExtractor",
@@ -77,8 +80,11 @@ class FaceExtractor:
 
     def __init__(self, detector: YuNetDetector | None = None,
                  embedder: DlibFaceEmbedder | None = None):
-        self.detector = detector or YuNetDetector()
+        self.detector = detector or make_detector()
         self.embedder = embedder or DlibFaceEmbedder()
+        # The extraction's stages (threads) and workers (processes) are its parallelism:
+        # OpenCV's own pool on top of them would oversubscribe the cores.
+        cv2.setNumThreads(1)
 
     def extract(self, video: str | Path, shots: ShotList, mode: str = "sparse",
                 fps: float | None = DEFAULT_FPS, per_track: int = DEFAULT_PER_TRACK,
@@ -91,7 +97,8 @@ class FaceExtractor:
 
         Frames are detected at the size that finds faces >= `min_face` px tall (0: at a long
         side of 960, as before --min-face); alignment and embedding use the full frame.
-        `threads` (default: up to 2 cores): 2 decodes in a thread of its own, 1 in line.
+        `threads` (default: up to 2 cores): 2 runs decoding and detection in threads of their
+        own (both release the GIL), 1 runs everything in line.
         """
         check_extract_settings(mode, fps, per_track, min_face)
         threads = default_threads() if threads is None else max(1, int(threads))
@@ -104,10 +111,9 @@ class FaceExtractor:
                          exact=False)
         run = _FacePass(self, reader, mode, per_track, write_chips, min_face, lag=0)
         run.observe = observe  # (frame, boxes) of every sampled frame, for evaluation
-        events = _decode_events(reader, None, run.stats.stage_seconds)
         cuts = [int(c) for c in shots.starts[1:]]
-        run.consume(_in_background(events) if threads > 1 else events, progress, Path(video).name,
-                    given_cuts=cuts)
+        run.consume(run.staged(_decode_events(reader, None, run.stats.stage_seconds), threads),
+                    progress, Path(video).name, given_cuts=cuts)
         _check_shots_fit(shots, reader.decoded, scenes_path, exact=True,
                          timestamp_frames=round(reader.end_time * info.fps))
         run.stats.shots = len(shots)
@@ -142,7 +148,7 @@ class FaceExtractor:
         threads = default_threads() if threads is None else max(1, int(threads))
         reader = FrameReader(video, fps, threads=_decode_threads(threads))
         info = reader.info
-        cut_detector = CutDetector(info.fps, info.width, threshold, min_shot_frames)
+        cut_detector = default_cut_detector(info.fps, info.width, threshold, min_shot_frames)
         log_book = None
         if faces_out is not None:
             run_settings = {
@@ -157,8 +163,7 @@ class FaceExtractor:
                         lag=cut_detector.lag, log_book=log_book)
         run.observe = observe  # (frame, boxes) of every sampled frame, for evaluation
         events = _decode_events(reader, cut_detector, run.stats.stage_seconds)
-        run.consume(_in_background(events) if threads > 1 else events, progress,
-                    Path(video).name)
+        run.consume(run.staged(events, threads), progress, Path(video).name)
         shots = cut_detector.shots().with_times(reader.times, reader.end_time)
         run.stats.shots = len(shots)
         dump = run.dump(video, shots)
@@ -189,6 +194,9 @@ def _decode_threads(threads: int) -> int:
 # Events from the decoding side to the face pass, in decoding order.
 _Frame = tuple[int, np.ndarray]  # a sampled frame: index, full-size BGR
 _Cut = int  # a confirmed cut: the first frame of a new shot
+# A sampled frame after detection: index, its faces, the full-size RGB frame (None: no face
+# found, or a frame of a shot logged before that is not looked at again).
+_Detected = tuple[int, Detections | None, np.ndarray | None]
 
 
 def _decode_events(reader: FrameReader, cut_detector: CutDetector | None,
@@ -231,12 +239,12 @@ class _Failure:
         self.error = error
 
 
-def _in_background(events: Iterator, maxsize: int = 8) -> Iterator:
+def _in_background(events: Iterator, maxsize: int = 8, name: str = "skelshop-decode") -> Iterator:
     """Run an iterator in a thread of its own, handing items over a bounded queue.
 
-    Decoding (FFmpeg) and detection (YuNet) release the GIL, so the two overlap on two cores;
-    the queue bounds how many decoded frames wait in memory. An error in the thread is
-    raised here; stopping early (an error or Ctrl-C here) stops the thread.
+    Decoding (FFmpeg) and detection (YuNet, called through ctypes) release the GIL, so they
+    overlap on two cores; the queue bounds how many decoded frames wait in memory. An error
+    in the thread is raised here; stopping early (an error or Ctrl-C here) stops the thread.
     """
     handover: queue.Queue = queue.Queue(maxsize)
     stop = threading.Event()
@@ -263,7 +271,7 @@ def _in_background(events: Iterator, maxsize: int = 8) -> Iterator:
             if close is not None:
                 close()
 
-    worker = threading.Thread(target=produce, name="skelshop-decode", daemon=True)
+    worker = threading.Thread(target=produce, name=name, daemon=True)
     worker.start()
     try:
         while True:
@@ -317,7 +325,38 @@ class _FacePass:
             self.stats.faces_written = int(state["faces_written"])
             self.stats.resumed_at = self.resume_frame
 
-    def consume(self, events: Iterator[_Frame | _Cut], progress: bool, name: str,
+    def staged(self, events: Iterator[_Frame | _Cut], threads: int) -> Iterator[_Detected | _Cut]:
+        """The decoding side's events with the sampled frames detected: with `threads` > 1
+        decoding and detection each run in a thread of their own, linked by bounded queues
+        (FFmpeg, OpenCV and YuNet release the GIL; alignment, tracking and embedding stay
+        in this thread), else all in line."""
+        if threads <= 1:
+            return self._detected(events)
+        return _in_background(self._detected(_in_background(events)), maxsize=4,
+                              name="skelshop-detect")
+
+    def _detected(self, events: Iterator[_Frame | _Cut]) -> Iterator[_Detected | _Cut]:
+        """Detect the faces of the sampled frames; cuts pass through in order."""
+        timer = self.stats.stage_seconds
+        # OpenMP thread counts are per calling thread: YuNet's limit is set where it runs.
+        with threadpool_limits(limits=1, user_api="openmp"):
+            for event in events:
+                if isinstance(event, int):
+                    yield event
+                    continue
+                index, bgr = event
+                if index < self.resume_frame:  # its shot is in the log already
+                    yield index, None, None
+                    continue
+                t0 = time.perf_counter()
+                found = self.extractor.detector.detect(bgr, self.detect_side)
+                # The RGB frame alignment needs, made here (off the thread that holds the
+                # GIL for alignment); counted as detection: this thread's own timer.
+                rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if len(found) else None
+                timer["detect"] += time.perf_counter() - t0
+                yield index, found, rgb
+
+    def consume(self, events: Iterator[_Detected | _Cut], progress: bool, name: str,
                 given_cuts: list[int] | None = None) -> None:
         """Run the face pass over the decoding side's events, then finish the last shot."""
         bar = tqdm(total=self.info.num_frames or None, desc=name, unit="frame",
@@ -332,32 +371,33 @@ class _FacePass:
                 if isinstance(event, int):
                     self.cut(event)
                     continue
-                index, bgr = event
+                index, found, rgb = event
                 while upcoming and upcoming[0] <= index:
                     self.cut(upcoming.popleft())
                 bar.update(index + 1 - bar.n)
-                self.frame(index, bgr)
+                self.frame(index, found, rgb)
             self.finish()
         finally:
             bar.close()
         self.stats.wall = time.perf_counter() - wall
 
-    def frame(self, index: int, bgr: np.ndarray) -> None:
-        """Detect and align one sampled frame; track what no cut can come before any more."""
+    def frame(self, index: int, found: Detections | None, rgb: np.ndarray | None) -> None:
+        """Align one detected sampled frame's faces; track what no cut can come before any more.
+
+        `found` is None for a frame of a shot logged before (not looked at again); `rgb`
+        is the full-size frame, given when faces were found.
+        """
         timer = self.stats.stage_seconds
         self.processed.append(index)
-        if index < self.resume_frame:  # its shot is in the log already
+        if found is None:  # its shot is in the log already
             self.tracked_until = index + 1
             return
-        t0 = time.perf_counter()
-        found = self.extractor.detector.detect(bgr, self.detect_side)
-        timer["detect"] += time.perf_counter() - t0
         if self.observe is not None:
             self.observe(index, found.boxes)
         self.stats.faces_detected += len(found)
         if len(found):
+            assert rgb is not None
             t0 = time.perf_counter()
-            rgb = np.ascontiguousarray(bgr[:, :, ::-1])
             candidates = []
             for box, score in zip(found.boxes, found.scores, strict=True):
                 aligned = self.extractor.embedder.align(rgb, box)

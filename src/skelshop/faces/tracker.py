@@ -17,6 +17,8 @@ INFEASIBLE = 1e6
 # person scores >= 0.9 (0.78 on the blurry carphone clip), different people <= 0.80; below
 # this the two faces are embedded and the track split if the embeddings say another person.
 SAME_LOOK = 0.85
+# A lost track is rejoined within this fraction of the same-person distance.
+RELINK_FRACTION = 0.85
 _LOOK_SIDE = 24
 
 
@@ -78,24 +80,27 @@ class ShotTracker:
     """Online tracker for one shot: IoU matching, embeddings only where IoU is ambiguous.
 
     A face that matches no recent box may rejoin an earlier track of the same shot when its
-    embedding is within `relink_distance` (a person turning away and back).
+    embedding is within `relink_distance` (a person turning away and back). Distances are
+    `space`'s (the embedder's); `same_person` defaults to its threshold.
     """
 
     def __init__(
         self,
         ensure_embeddings: Callable[[list[FaceCandidate]], None],
-        same_person: float,
+        same_person: float | None = None,
         min_iou: float = 0.3,
         max_iou_gap: int = 30,
         relink_distance: float | None = None,
         space: EmbeddingSpace = DLIB_RESNET_V1,
     ):
         self.ensure_embeddings = ensure_embeddings
-        self.same_person = same_person
+        self.same_person = space.threshold if same_person is None else same_person
         self.space = space  # every embedding distance comes from the embedder's space
         self.min_iou = min_iou
         self.max_iou_gap = max_iou_gap
-        self.relink_distance = relink_distance if relink_distance is not None else same_person * 0.85
+        # relinking across a gap asks for a closer match than frame-to-frame matching
+        self.relink_distance = (relink_distance if relink_distance is not None
+                                else self.same_person * RELINK_FRACTION)
         self.tracks: list[Track] = []
 
     def add_frame(self, faces: list[FaceCandidate]) -> None:

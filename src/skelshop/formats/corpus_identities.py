@@ -9,7 +9,7 @@ from skelshop.errors import SkelshopError
 from skelshop.formats.csv_table import read_csv_table, write_csv_table
 
 COLUMNS = ("video", "seg", "skel_id", "start", "end", "label", "named_by", "distance")
-NAMED_BY = ("direct", "cluster+reference", "cluster", "none")
+NAMED_BY = ("manual", "direct", "cluster+reference", "cluster", "none")
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class CorpusIdentity:
     start: float
     end: float
     label: str  # a person's name, a cluster `c<k>`, or `noclus`
-    named_by: str  # one of NAMED_BY
+    named_by: str  # one of NAMED_BY (manual: names.csv, from `corpus label`)
     distance: float | None = None  # to the naming reference, when a reference named it
 
 

@@ -10,6 +10,7 @@ import h5py
 import numpy as np
 
 from skelshop.errors import SkelshopError
+from skelshop.faces.models import embedding_space
 from skelshop.formats.hdf5_output import hdf5_output
 from skelshop.formats.hdf5_values import (
     HDF5_READ_ERRORS,
@@ -20,14 +21,14 @@ from skelshop.formats.hdf5_values import (
     finite_rows,
     numeric_array,
 )
-from skelshop.space import DLIB_RESNET_V1
+from skelshop.space import DLIB_RESNET_V1, METRICS, EmbeddingSpace, space_of
 
 FMT_VER = 1
 CHIP_SHAPE = (150, 150, 3)
 SPARSE = "sparse_faces"
 FULL = "full_faces"
 # Dumps written by the original SkelShop carry no embedder attributes; it used dlib's ResNet.
-ORIGINAL_EMBEDDER = "dlib_face_recognition_resnet_model_v1"
+ORIGINAL_EMBEDDER = DLIB_RESNET_V1.name
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ class FaceDump:
     def dim(self) -> int:
         """Embedding dimension."""
         return int(self.embed.shape[1])
+
+    @property
+    def space(self) -> EmbeddingSpace:
+        """The embedding space the dump's vectors are in (recorded model, metric, threshold)."""
+        return space_of(self.embedder, self.dim)
 
 
 def _attrs(dump: FaceDump, fmt_type: str) -> dict:
@@ -227,12 +233,29 @@ _INTEGER = {"seg"}
 
 
 def _embedder_of(path: Path, attrs: h5py.AttributeManager) -> EmbedderInfo:
-    return EmbedderInfo(
-        name=attr_text(attrs, "embedder", ORIGINAL_EMBEDDER),
-        # The original wrote no metric or threshold: its dlib ResNet space's.
-        metric=attr_text(attrs, "metric", DLIB_RESNET_V1.metric),
-        threshold=attr_threshold(path, attrs, "threshold", DLIB_RESNET_V1.threshold),
+    # The original wrote no embedder, metric or threshold: it used dlib's ResNet.
+    return recorded_embedder(path, attrs, attr_text(attrs, "embedder", ORIGINAL_EMBEDDER))
+
+
+def recorded_embedder(path: Path, attrs: h5py.AttributeManager, name: str) -> EmbedderInfo:
+    """A file's embedder `name` with the metric and threshold it records, else its model's.
+
+    An unknown metric, or a model this version does not know recorded without a threshold,
+    is refused.
+    """
+    known = embedding_space(name)
+    info = EmbedderInfo(
+        name=name,
+        metric=attr_text(attrs, "metric", known.metric if known else "euclidean"),
+        threshold=attr_threshold(path, attrs, "threshold",
+                                 known.threshold if known else float("nan")),
     )
+    if info.metric not in METRICS:
+        raise SkelshopError(path, f"embedding metric {info.metric!r} is not one this version "
+                                  f"knows ({', '.join(METRICS)})")
+    if np.isnan(info.threshold):
+        raise SkelshopError(path, f"no threshold recorded for embedder {name!r}")
+    return info
 
 
 def read_face_dump(path: str | Path, with_chips: bool = False) -> FaceDump:
@@ -375,13 +398,14 @@ def _read_full(path: Path, grp: h5py.Group, indices_node: h5py.Dataset, n: int,
                     processed_frames=processed.astype(np.uint32), **common)
 
 
-def check_same_embedder(a: EmbedderInfo, a_src: str | Path, b: EmbedderInfo, b_src: str | Path) -> None:
-    """Refuse to compare embeddings made by different models."""
-    if a.name != b.name:
-        raise SkelshopError(
-            b_src, f"embedded by {b.name!r} but {a_src} was embedded by {a.name!r}; "
-            "embeddings of different models cannot be compared",
-        )
+def check_same_embedder(a: EmbedderInfo | EmbeddingSpace, a_src: str | Path,
+                        b: EmbedderInfo | EmbeddingSpace, b_src: str | Path) -> None:
+    """Refuse (one line naming `b_src`) to compare embeddings of different spaces.
+
+    Model names, metrics and dimensions must agree; pass a file's `.space` to have its
+    vectors' dimension checked too (a bare EmbedderInfo stands for its model's known one).
+    """
+    space_of(a).check_comparable(space_of(b), a_src, b_src)
 
 
 def read_dump_attrs(path: str | Path) -> dict | None:
@@ -390,6 +414,17 @@ def read_dump_attrs(path: str | Path) -> dict | None:
         with h5py.File(path, "r") as h5:
             return dict(h5.attrs)
     except HDF5_READ_ERRORS:
+        return None
+
+
+def read_dump_space(path: str | Path) -> EmbeddingSpace | None:
+    """The embedding space a dump records (cheap: no data read); None if it is not readable."""
+    try:
+        with h5py.File(path, "r") as h5:
+            embed = h5.get("faces/embed")
+            shape = getattr(embed, "shape", None) or ()
+            return space_of(_embedder_of(Path(path), h5.attrs), shape[1] if len(shape) == 2 else 0)
+    except (*HDF5_READ_ERRORS, SkelshopError):  # damaged or an unknown metric: not usable
         return None
 
 

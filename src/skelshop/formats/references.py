@@ -11,16 +11,15 @@ import h5py
 import numpy as np
 
 from skelshop.errors import SkelshopError
-from skelshop.formats.face_dump import ORIGINAL_EMBEDDER, EmbedderInfo
+from skelshop.formats.face_dump import ORIGINAL_EMBEDDER, EmbedderInfo, recorded_embedder
 from skelshop.formats.hdf5_output import hdf5_output
 from skelshop.formats.hdf5_values import (
     HDF5_READ_ERRORS,
     attr_text,
-    attr_threshold,
     finite_rows,
     numeric_array,
 )
-from skelshop.space import DLIB_RESNET_V1
+from skelshop.space import EmbeddingSpace, space_of
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +27,6 @@ FMT_TYPE = "reference_embeddings"
 FMT_VER = 1
 # The original SkelShop wrote `embedding="dlib"` and no metric or threshold.
 _EMBEDDER_ALIASES = {"dlib": ORIGINAL_EMBEDDER}
-_ORIGINAL_DEFAULTS = EmbedderInfo(name=ORIGINAL_EMBEDDER, metric=DLIB_RESNET_V1.metric,
-                                  threshold=DLIB_RESNET_V1.threshold)
 
 
 @dataclass
@@ -61,6 +58,11 @@ class ReferenceSet:
     def counts(self) -> np.ndarray:
         """Number of embeddings of each label."""
         return np.array([len(e) for e in self.embeddings], dtype=np.int64)
+
+    @property
+    def space(self) -> EmbeddingSpace:
+        """The embedding space the references are in (recorded model, metric, threshold)."""
+        return space_of(self.embedder, self.dim)
 
 
 # Identity CSVs use `noclus` for unclustered tracks and `c<k>` for unnamed clusters: a person
@@ -106,16 +108,7 @@ def write_references(path: str | Path, refs: ReferenceSet) -> None:
 
 def _embedder_of(path: Path, attrs: h5py.AttributeManager) -> EmbedderInfo:
     name = attr_text(attrs, "embedding", ORIGINAL_EMBEDDER)
-    name = _EMBEDDER_ALIASES.get(name, name)
-    if name == ORIGINAL_EMBEDDER:
-        metric, threshold = _ORIGINAL_DEFAULTS.metric, _ORIGINAL_DEFAULTS.threshold
-    else:
-        metric, threshold = "euclidean", float("nan")
-    return EmbedderInfo(
-        name=name,
-        metric=attr_text(attrs, "metric", metric),
-        threshold=attr_threshold(path, attrs, "threshold", threshold),
-    )
+    return recorded_embedder(path, attrs, _EMBEDDER_ALIASES.get(name, name))
 
 
 # Labels already warned about in this process: a command may read one file several times.
@@ -167,8 +160,6 @@ def _read_open_references(path: Path, h5: h5py.File) -> ReferenceSet:
         raise SkelshopError(path, f"a {attr_text(h5.attrs, 'fmt_type', '')} file, "
                                   "not reference embeddings")
     embedder = _embedder_of(path, h5.attrs)
-    if np.isnan(embedder.threshold):
-        raise SkelshopError(path, f"no threshold recorded for embedder {embedder.name!r}")
     labels, embeddings = [], []
     dim = None
     for label in sorted(h5):

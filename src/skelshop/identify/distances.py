@@ -1,7 +1,12 @@
-"""Face-to-person distances: min over each person's reference images, by faiss range search."""
+"""Face-to-person distances: min over each person's reference images, by faiss range search.
+
+Every distance and radius is the references' embedding space's (`skelshop.space`): faiss
+searches squared L2 on the rows the space prepares, which the space turns into its metric.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import faiss
@@ -9,8 +14,8 @@ import numpy as np
 from tqdm import tqdm
 
 from skelshop.formats.references import ReferenceSet
+from skelshop.space import EmbeddingSpace
 
-METRICS = ("euclidean", "cosine")
 # Faces per range search: bounds the result lists and paces the progress bar.
 FACE_BLOCK = 16384
 # Pairs whose exact distance is recomputed at once: bounds the float64 temporaries (~64 MiB).
@@ -20,45 +25,32 @@ PAIR_CHUNK = 1 << 16
 _SQ_MARGIN = 1e-3
 
 
-def _prepared(vectors: np.ndarray, metric: str) -> np.ndarray:
-    """Vectors in the space where the metric is a function of squared Euclidean distance."""
-    if metric not in METRICS:
-        raise ValueError(f"unsupported metric {metric!r}")
-    vectors = np.asarray(vectors, dtype=np.float32)
-    if metric == "cosine":
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        vectors = vectors / np.maximum(norms, 1e-12)
-    return vectors
-
-
-def _sq_threshold(threshold: float, metric: str) -> float:
-    # On unit vectors cosine distance is half the squared Euclidean distance.
-    return threshold * threshold if metric == "euclidean" else 2.0 * threshold
-
-
-def _from_sq(sq: np.ndarray, metric: str) -> np.ndarray:
-    sq = np.maximum(sq, 0.0)
-    return np.sqrt(sq) if metric == "euclidean" else sq / 2.0
-
-
 @dataclass
 class ReferenceMatrix:
     """All reference images stacked, each row owned by one person (label index)."""
 
-    vectors: np.ndarray  # float32 (M, D), in the metric's working space
+    vectors: np.ndarray  # float32 (M, D), as `space.prepare` gives them
     offsets: np.ndarray  # int64 (P + 1,): person p owns rows offsets[p]:offsets[p + 1]
-    metric: str
+    space: EmbeddingSpace
 
     @classmethod
-    def from_references(cls, refs: ReferenceSet, metric: str | None = None) -> ReferenceMatrix:
-        """Stack a reference set; the metric defaults to the embedder's."""
-        metric = metric or refs.embedder.metric
+    def from_references(cls, refs: ReferenceSet, metric: str | None = None,
+                        space: EmbeddingSpace | None = None) -> ReferenceMatrix:
+        """Stack a reference set in its embedder's space (or `space`; `metric` overrides its metric)."""
+        space = space or refs.space
+        if metric is not None and metric != space.metric:
+            space = dataclasses.replace(space, metric=metric)
         dim = refs.dim or 0
         stacked = (np.concatenate([np.asarray(e, np.float32).reshape(len(e), dim)
                                    for e in refs.embeddings])
                    if len(refs) else np.zeros((0, dim), np.float32))
         offsets = np.concatenate([[0], np.cumsum(refs.counts())]).astype(np.int64)
-        return cls(vectors=_prepared(stacked, metric), offsets=offsets, metric=metric)
+        return cls(vectors=space.prepare(stacked), offsets=offsets, space=space)
+
+    @property
+    def metric(self) -> str:
+        """The metric distances are in (the space's)."""
+        return self.space.metric
 
     @property
     def n_people(self) -> int:
@@ -115,17 +107,19 @@ def matches_within(
     block: int = FACE_BLOCK,
 ) -> FaceMatches:
     """Every (face, person) whose min distance over that person's images is <= threshold."""
-    faces = _prepared(faces, refs.metric)
+    space = refs.space
+    faces = space.prepare(faces)
     empty = FaceMatches(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     if len(faces) == 0 or len(refs.vectors) == 0:
         return empty
     if faces.shape[1] != refs.vectors.shape[1]:
         raise ValueError(f"face dimension {faces.shape[1]} != reference {refs.vectors.shape[1]}")
-    sq_radius = _sq_threshold(threshold, refs.metric) + _SQ_MARGIN
+    sq_radius = space.to_native(threshold, "sqeuclidean") + _SQ_MARGIN
     face_idx, ref_idx = _candidate_pairs(faces, refs.vectors, sq_radius, progress, block)
     if len(face_idx) == 0:
         return empty
-    dist = _from_sq(_pair_sq_distances(faces, face_idx, refs.vectors, ref_idx), refs.metric)
+    dist = space.from_native(_pair_sq_distances(faces, face_idx, refs.vectors, ref_idx),
+                             "sqeuclidean")
     keep = dist <= threshold
     face_idx, dist = face_idx[keep], dist[keep]
     person = refs.owner[ref_idx[keep]]
@@ -139,7 +133,7 @@ def matches_within(
 
 def person_distances(faces: np.ndarray, refs: ReferenceMatrix, people: np.ndarray) -> np.ndarray:
     """Exact (n_faces, len(people)) distances, each the min over that person's images."""
-    faces = _prepared(faces, refs.metric).astype(np.float64)
+    faces = refs.space.prepare(faces).astype(np.float64)  # rounded as the references were
     people = np.asarray(people, dtype=np.int64)
     counts = refs.offsets[people + 1] - refs.offsets[people]
     if np.any(counts == 0):
@@ -147,6 +141,6 @@ def person_distances(faces: np.ndarray, refs: ReferenceMatrix, people: np.ndarra
     rows = np.concatenate([np.arange(refs.offsets[p], refs.offsets[p + 1]) for p in people])
     ref = refs.vectors[rows].astype(np.float64)
     sq = (faces * faces).sum(1)[:, None] + (ref * ref).sum(1)[None, :] - 2.0 * faces @ ref.T
-    dist = _from_sq(sq, refs.metric)
+    dist = refs.space.from_native(sq, "sqeuclidean")
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     return np.minimum.reduceat(dist, starts, axis=1)

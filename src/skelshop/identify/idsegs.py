@@ -37,8 +37,9 @@ def run_idsegs(
         other = "idsegsfull" if dump.mode == "full" else "idsegssparse"
         raise SkelshopError(faces, f"is a {dump.mode} face dump: use `skelshop iden {other}`")
     if ref.is_dir():  # refuse before the costly embedding, not after
-        check_same_embedder(DlibFaceEmbedder.info, ref, dump.embedder, faces)
+        check_same_embedder(DlibFaceEmbedder.space, ref, dump.space, faces)
     refs, report = load_reference_library(ref, multi_face=multi_face, progress=progress)
+    check_same_embedder(refs.space, ref, dump.space, faces)  # model, metric and dimension
     if report is not None and on_embed_report is not None:
         on_embed_report(report)
     params = make_params(refs.embedder)

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
-from skelshop.identify.distances import FaceMatches, ReferenceMatrix, person_distances
+from skelshop.identify.distances import (
+    FaceMatches,
+    ReferenceMatrix,
+    matches_within,
+    person_distances,
+)
 
 
 @dataclass
@@ -95,3 +100,57 @@ def add_medians(
         dist = person_distances(embed[faces], refs, cands.person[idx[:1]])[:, 0]
         median[idx] = _segment_medians(dist, member, len(idx))
     return Candidates(cands.group, cands.person, cands.count, median)
+
+
+@dataclass
+class NearestPeople:
+    """Each face's nearest and second-nearest person (min over each person's images), as far
+    as a search radius reaches: -1 / inf beyond it."""
+
+    best: np.ndarray  # int64 (N,) person index, -1 when nobody is within reach
+    best_dist: np.ndarray  # float64 (N,), inf when nobody is within reach
+    second_dist: np.ndarray  # float64 (N,), inf when no second person is within reach
+
+
+def nearest_people(refs: ReferenceMatrix, embed: np.ndarray, reach: float,
+                   progress: bool = False) -> NearestPeople:
+    """Nearest and second-nearest person of every face within `reach` (a range search, so it
+    scales like main's matching; a margin test needs no farther than threshold + margin)."""
+    n = len(embed)
+    best = np.full(n, -1, np.int64)
+    best_dist = np.full(n, np.inf)
+    second_dist = np.full(n, np.inf)
+    matches = matches_within(embed, refs, reach, progress=progress)
+    if len(matches.face) == 0:
+        return NearestPeople(best, best_dist, second_dist)
+    order = np.lexsort((matches.person, matches.dist, matches.face))
+    face, person, dist = matches.face[order], matches.person[order], matches.dist[order]
+    first = np.ones(len(face), bool)
+    first[1:] = face[1:] != face[:-1]
+    best[face[first]] = person[first]
+    best_dist[face[first]] = dist[first]
+    second = np.zeros(len(face), bool)
+    second[1:] = first[:-1] & ~first[1:]  # the row right after a face's first, same face
+    second_dist[face[second]] = dist[second]
+    return NearestPeople(best, best_dist, second_dist)
+
+
+def count_votes(nearest: NearestPeople, groups: TrackGroups, radius: np.ndarray,
+                margin: float, min_votes: int, agreement: float,
+                face_radius: np.ndarray | None = None) -> Candidates:
+    """(group, person) pairs that the group's faces vote for, where the vote holds.
+
+    A face votes for its nearest person when it lies within that person's `radius` (and
+    its own `face_radius`, when given) and at least `margin` nearer to them than to anyone
+    else; a pair stands with >= `min_votes` votes that are >= `agreement` of the group's faces.
+    """
+    valid = nearest.best >= 0
+    person = np.where(valid, nearest.best, 0)
+    limit = radius[person] if face_radius is None else np.minimum(radius[person], face_radius)
+    gap = np.where(valid, nearest.second_dist - np.where(valid, nearest.best_dist, 0.0), 0.0)
+    votes = valid & (nearest.best_dist <= limit) & (gap >= margin)
+    face = np.flatnonzero(votes)
+    matches = FaceMatches(face.astype(np.int64), nearest.best[face], nearest.best_dist[face])
+    cands = count_matches(matches, groups, min_votes)
+    size = groups.starts[cands.group + 1] - groups.starts[cands.group]
+    return cands.subset(cands.count >= agreement * size - 1e-9)

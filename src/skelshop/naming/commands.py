@@ -32,6 +32,7 @@ from skelshop.naming.writeprotos import WriteProtosReport, write_prototype_pictu
 from skelshop.output_guard import check_outputs
 from skelshop.references.embedding import EmbedReport
 from skelshop.references.library import load_reference_library
+from skelshop.space import space_of
 
 Say = Callable[[str], object]
 
@@ -118,7 +119,8 @@ def run_idrnnclus(ref: Path, model: Path, out: Path, thresh: float | None, say: 
     """Name clusters by the references' nearest clustered faces; writes OUT (label,clus)."""
     clustering = read_cluster_model(model)
     refs = load_refs(ref, say, progress)
-    check_same_embedder(clustering.embedder, model, refs.embedder, ref)
+    check_same_embedder(space_of(clustering.embedder, clustering.embed.shape[1]), model,
+                        refs.space, ref)
     threshold = usable_threshold(thresh, refs)
     result = name_clusters_by_neighbours(clustering, refs, threshold, knn)
     write_identifications(out, as_identifications(result.named))

@@ -14,7 +14,9 @@ from skelshop.formats.face_dump import FaceDump, check_same_embedder, read_face_
 from skelshop.formats.identifications import Identification, cluster_name
 from skelshop.formats.prototypes import Prototype
 from skelshop.formats.references import ReferenceSet
-from skelshop.identify.distances import ReferenceMatrix, matches_within
+from skelshop.identify.direct import DirectParams, vote_groups
+from skelshop.identify.distances import ReferenceMatrix, matches_within, person_distances
+from skelshop.identify.settings import FaceRules
 
 
 @dataclass
@@ -48,7 +50,7 @@ def load_prototype_embeddings(protos: list[Prototype], protos_path: str | Path,
         if proto.video_idx not in dumps:
             entry = corpus[proto.video_idx]
             dump = read_face_dump(entry.faces)
-            check_same_embedder(refs.embedder, ref_path, dump.embedder, entry.faces)
+            check_same_embedder(refs.space, ref_path, dump.space, entry.faces)
             rows = {(int(f), int(p)): i for i, (f, p) in enumerate(zip(dump.frame, dump.pers,
                                                                         strict=True))}
             dumps[proto.video_idx] = (dump, rows)
@@ -122,6 +124,46 @@ def name_clusters(protos: ClusterPrototypes, refs: ReferenceSet, thresh: float,
     matches = cluster_matches(protos, refs, thresh, progress)
     pairs = _one_to_one(matches) if one_to_one else _nearest_person_per_cluster(matches)
     named = [NamedCluster(cluster_name(protos.clusters[c]), refs.labels[p], d) for c, p, d in pairs]
+    return sorted(named, key=lambda n: int(n.clus[1:]))
+
+
+def name_clusters_by_votes(face_clusters: np.ndarray, embed: np.ndarray, refs: ReferenceSet,
+                           thresh: float, rules: FaceRules, bbox: np.ndarray | None = None,
+                           quality: np.ndarray | None = None) -> list[NamedCluster]:
+    """Name clusters on the evidence direct identification asks of a track (`FaceRules`).
+
+    `face_clusters`: each face's cluster number (< 0: in none). The cluster's faces that pass
+    the quality gate vote for their nearest person (within that person's radius, the
+    clear-face radius for large clear faces, and `rules.margin` nearer than anyone else); the
+    cluster takes the person with the most votes when they are >= `rules.min_votes` and
+    >= `rules.agreement` of its voting faces, and no other person has as many. A cluster
+    of strangers, whose faces are each only somewhat near some reference, gets no name.
+    """
+    face_clusters = np.asarray(face_clusters, dtype=np.int64)
+    inside = np.flatnonzero(face_clusters >= 0)
+    if len(inside) == 0 or len(refs) == 0:
+        return []
+    params = DirectParams(float(thresh), rules=rules)
+    groups, cands, kept = vote_groups(
+        refs, embed[inside], face_clusters[inside], np.zeros(len(inside), np.int64), params,
+        None if bbox is None else bbox[inside], None if quality is None else quality[inside])
+    if len(cands.group) == 0:
+        return []
+    matrix = ReferenceMatrix.from_references(refs)
+    named = []
+    # Per cluster, candidates by most votes then nearest median: the first one is the pick.
+    order = np.lexsort((cands.median, -cands.count, cands.group))
+    group = cands.group[order]
+    first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    for at in first:
+        best, g = order[at], int(group[at])
+        runner = order[at + 1] if at + 1 < len(order) and group[at + 1] == g else None
+        if runner is not None and cands.count[runner] == cands.count[best]:
+            continue  # as many votes for another person: the cluster says nothing
+        faces = inside[kept[groups.faces_of(g)]]
+        dist = float(person_distances(embed[faces], matrix, cands.person[best:best + 1]).min())
+        named.append(NamedCluster(cluster_name(int(groups.seg[g])), refs.labels[cands.person[best]],
+                                  dist))
     return sorted(named, key=lambda n: int(n.clus[1:]))
 
 

@@ -12,6 +12,7 @@ from skelshop.formats.identifications import cluster_name
 from skelshop.formats.references import ReferenceSet
 from skelshop.naming.idclus import NamedCluster
 from skelshop.naming.settings import DEFAULT_KNN
+from skelshop.space import EmbeddingSpace, space_of
 
 
 @dataclass
@@ -24,23 +25,13 @@ class VoteResult:
     k: int = 0
 
 
-def _nearest_nodes(queries: np.ndarray, nodes: np.ndarray, k: int,
-                   metric: str) -> tuple[np.ndarray, np.ndarray]:
-    """Exact k nearest graph nodes of each query, as distances in the embedder's metric."""
-    if metric == "euclidean":
-        return exact_search(queries, nodes, k)
-    if metric == "cosine":  # on unit vectors, cosine distance is half the squared Euclidean one
-        def unit(x: np.ndarray) -> np.ndarray:
-            return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-        dist, idx = exact_search(unit(queries), unit(nodes), k)
-        return dist * dist / 2.0, idx
-    raise ValueError(f"unsupported metric {metric!r}")
-
-
 def name_clusters_by_neighbours(model: ClusterModel, refs: ReferenceSet, thresh: float,
-                                knn: int = DEFAULT_KNN) -> VoteResult:
-    """Each cluster is named by the person with most reference neighbours in it within `thresh`."""
+                                knn: int = DEFAULT_KNN,
+                                space: EmbeddingSpace | None = None) -> VoteResult:
+    """Each cluster is named by the person with most reference neighbours in it within `thresh`.
+
+    Distances are in `space`, by default the one the model records.
+    """
     counts = refs.counts()
     people_with_images = [i for i, n in enumerate(counts) if n > 0]
     nodes = model.node_embed
@@ -48,7 +39,8 @@ def name_clusters_by_neighbours(model: ClusterModel, refs: ReferenceSet, thresh:
         return VoteResult([], unmatched=list(refs.labels), k=0)
     queries = np.concatenate([refs.embeddings[i] for i in people_with_images]).astype(np.float32)
     owner = np.repeat(np.asarray(people_with_images), counts[people_with_images])
-    dist, idx = _nearest_nodes(queries, nodes, knn, model.embedder.metric)
+    space = space or space_of(model.embedder, nodes.shape[1])
+    dist, idx = exact_search(queries, nodes, knn, space=space)
     labels = model.labels[idx]
     hit = (dist <= thresh) & (labels != NOISE)
     hit_person = np.broadcast_to(owner[:, None], hit.shape)[hit]

@@ -14,7 +14,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from skelshop.errors import SkelshopError
 from skelshop.formats.identifications import cluster_index
-from skelshop.naming.label_store import LabelStore
+from skelshop.naming.label_store import CorpusNameStore, LabelStore
 from skelshop.naming.proto_dir import is_served_image, scan_proto_dir
 
 log = logging.getLogger(__name__)
@@ -30,12 +30,22 @@ IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 MAX_BODY = 64 * 1024
 
 
-class LabellingApp:
-    """What the page shows and changes: clusters, their names, skips, suggestions."""
+TrackKey = tuple[str, int, int]  # (video, shot, track)
 
-    def __init__(self, protodir: str | Path, store: LabelStore, suggestions: list[str]):
+
+class LabellingApp:
+    """What the page shows and changes: clusters, their names, skips, suggestions.
+
+    With a `CorpusNameStore` (`corpus label`) it also records merges ("same person as")
+    and, given `image_tracks` (picture path in the folder -> its track), "not this person"
+    on one picture's track.
+    """
+
+    def __init__(self, protodir: str | Path, store: LabelStore | CorpusNameStore,
+                 suggestions: list[str], image_tracks: dict[str, TrackKey] | None = None):
         self.protodir = Path(protodir).resolve()
         self.store = store
+        self.image_tracks = image_tracks or {}
         self.clusters = scan_proto_dir(self.protodir)
         self._names = {c.clus for c in self.clusters}
         self.reference_labels = sorted(set(suggestions))
@@ -62,14 +72,44 @@ class LabellingApp:
                 for c in self.clusters
             ],
             "references": self.reference_labels,
+            "can_merge": isinstance(self.store, CorpusNameStore),
+            "can_split": isinstance(self.store, CorpusNameStore) and bool(self.image_tracks),
             **self.changes(),
         }
 
     def changes(self) -> dict:
-        """The part of the state that naming and skipping change."""
+        """The part of the state that naming, merging, splitting and skipping change."""
         with self._lock:
             skipped = sorted(self._skipped)
-        return {"labels": self.store.labels(), "skipped": skipped, "stray": self.stray_clusters()}
+        out = {"labels": self.store.labels(), "skipped": skipped, "stray": self.stray_clusters()}
+        if isinstance(self.store, CorpusNameStore):
+            split = {(v, s, t, c) for v, s, t, c in self.store.not_this()}
+            out["merges"] = self.store.merges()
+            out["split"] = sorted(f"/img/{quote(image)}" for image, (v, s, t) in
+                                  self.image_tracks.items()
+                                  if (v, s, t, image.split("/")[0]) in split)
+        return out
+
+    def merge(self, clus: str, other: str) -> dict:
+        """`clus` is the same person as `other` ('' undoes it); saved at once."""
+        if not isinstance(self.store, CorpusNameStore):
+            raise ValueError("merging needs a corpus (skelshop corpus label)")
+        if other and not self.known(other):
+            raise ValueError(f"unknown cluster {other!r}")
+        self.store.merge(clus, other)
+        with self._lock:
+            self._skipped.discard(clus)
+        return self.changes()
+
+    def not_this_person(self, clus: str, image_url: str) -> dict:
+        """The track of one picture of `clus` is someone else: split it off (saved at once)."""
+        rel = unquote(image_url.removeprefix("/img/"))
+        track = self.image_tracks.get(rel)
+        if not isinstance(self.store, CorpusNameStore) or track is None \
+                or rel.split("/")[0] != clus:
+            raise ValueError("no such picture of this cluster")
+        self.store.split(clus, *track)
+        return self.changes()
 
     def set_label(self, clus: str, label: str) -> dict:
         """Name (or, with an empty name, unname) a cluster and save at once."""
@@ -159,7 +199,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self._error(HTTPStatus.NOT_FOUND, "not found")
 
     def do_POST(self) -> None:
-        """Save a name (`/api/label`) or a skip (`/api/skip`)."""
+        """Save a name (`/api/label`), a skip (`/api/skip`), a merge or a split."""
         if not self._host_ok() or not self._origin_ok():
             return self._error(HTTPStatus.FORBIDDEN, "cross-site request refused")
         # Only JSON bodies: a plain cross-site form cannot send them without a CORS preflight.
@@ -193,6 +233,18 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"could not save: {err}")
         if path == "/api/skip":
             return self._json(app.skip(clus))
+        if path in ("/api/same", "/api/notthis"):
+            value = body.get("other" if path == "/api/same" else "image")
+            if not isinstance(value, str):
+                return self._error(HTTPStatus.BAD_REQUEST, "other/image must be a string")
+            try:
+                return self._json(app.merge(clus, value) if path == "/api/same"
+                                  else app.not_this_person(clus, value))
+            except ValueError as err:
+                return self._error(HTTPStatus.BAD_REQUEST, str(err))
+            except (OSError, SkelshopError) as err:
+                log.error("could not save %s: %s", app.store.path, err)
+                return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"could not save: {err}")
         return self._error(HTTPStatus.NOT_FOUND, "not found")
 
 

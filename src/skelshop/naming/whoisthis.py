@@ -7,15 +7,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from skelshop.naming.browser import open_in_browser
-from skelshop.naming.label_store import LabelStore
-from skelshop.naming.labelling_server import LabellingApp, open_server
+from skelshop.naming.label_store import CorpusNameStore, LabelStore
+from skelshop.naming.labelling_server import LabellingApp, TrackKey, open_server
 
 
-def serve_labelling_page(protodir: str | Path, store: LabelStore, port: int | None,
-                         suggestions: list[str], open_browser: bool,
-                         say: Callable[[str], object]) -> None:
+def serve_labelling_page(protodir: str | Path, store: LabelStore | CorpusNameStore,
+                         port: int | None, suggestions: list[str], open_browser: bool,
+                         say: Callable[[str], object],
+                         image_tracks: dict[str, TrackKey] | None = None) -> None:
     """Serve the page on 127.0.0.1, print its URL, and stop cleanly on Ctrl-C."""
-    app = LabellingApp(protodir, store, suggestions)
+    app = LabellingApp(protodir, store, suggestions, image_tracks)
     for clus in app.stray_clusters():
         say(f"warning: {store.path} names {clus}, which {protodir} does not hold; kept as is")
     server = open_server(app, port)

@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from skelshop.corpus.manual_names import apply_names
 from skelshop.corpus.shot_times import shot_seconds, video_seconds
 from skelshop.errors import SkelshopError
 from skelshop.formats.corpus import read_corpus
@@ -142,8 +143,9 @@ def report_inputs(out_dir: Path) -> tuple[Path, Path]:
 def gather(out_dir: Path, corpus_base: Path | None = None) -> ReportContents:
     """Read a corpus run's outputs into report contents."""
     identities_csv, corpus_csv = report_inputs(out_dir)
-    identities = read_corpus_identities(identities_csv)
     entries = read_corpus(corpus_csv, corpus_base, check_files=False)
+    # names given on the labelling page since the run count at once
+    identities = apply_names(read_corpus_identities(identities_csv), entries, out_dir)
     by_video: dict[str, list[CorpusIdentity]] = defaultdict(list)
     for row in identities:
         by_video[row.video].append(row)

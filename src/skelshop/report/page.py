@@ -18,6 +18,7 @@ from skelshop.report.contents import (
 )
 
 NAMED_BY_TEXT = {
+    "manual": "named by hand on the labelling page (skelshop corpus label)",
     "direct": "recognised from the reference photos",
     "cluster+reference": "named through a group of similar faces that matched the reference photos",
     "cluster": "a group of similar faces nobody has named yet",

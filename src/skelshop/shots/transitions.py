@@ -11,7 +11,9 @@ many frames, so no two consecutive frames differ much; two detectors find them:
   any span of 2h frames, so `across` is no larger than its neighbours; across a transition of
   up to 2h frames, `across` is the whole change between the shots while each side holds one
   shot only. The score `across - max(before, after)` is a trapezoid whose flat top is centred
-  on the transition's middle, where the cut is recorded.
+  on the transition's middle, where the cut is recorded. A person moving between two still
+  moments makes that score too; a dissolve's middle frame is, unlike a moving person, a blend
+  of the frames a few steps either side of it (the linear-blend test), which decides.
 - a dip to black (what ThresholdDetector finds, with a bounded delay): a short run of dark
   frames between lit ones is a fade through black; its cut is the run's middle, even when the
   shots on either side look alike.
@@ -26,6 +28,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from fractions import Fraction
+from itertools import pairwise
 
 import cv2
 import numpy as np
@@ -51,6 +54,16 @@ DEFAULT_GRADUAL_SCORE = 2.0
 # the ratio stayed under 1.6 in benchmarks/cuts.py (1.7 let one through); dissolves between
 # look-alike shots reach 1.9.
 DEFAULT_GRADUAL_RATIO = 1.8
+# A dissolve's frames are blends of the two shots, so its middle frame is close to the mean of
+# the frames BLEND_STEP before and after it; a hard cut makes most of the change over those
+# frames in one frame step; a person moving between two still moments (what else makes the
+# bilateral window fire) does neither. As shares of the change over the 2 x BLEND_STEP frames:
+# the blend residual was at most 0.16 at the dissolves of benchmarks/identify_tv.py and at least
+# 0.25 at the windows that fired inside the sample clips (franck.mp4, cap12, cap13), whose
+# largest frame step was at most 0.60 of the change, against at least 0.91 at hard cuts.
+DEFAULT_BLEND_RESIDUAL = 0.21
+DEFAULT_STEP_SHARE = 0.75
+BLEND_STEP = 3
 # Mean grey level (0-255) below which a frame is black (ThresholdDetector's default is 12).
 DEFAULT_BLACK_LEVEL = 12.0
 THUMB_WIDTH = 48
@@ -70,7 +83,8 @@ class TransitionDetector:
                  half_span: int = DEFAULT_HALF_SPAN,
                  gradual_score: float = DEFAULT_GRADUAL_SCORE,
                  gradual_ratio: float = DEFAULT_GRADUAL_RATIO,
-                 black_level: float = DEFAULT_BLACK_LEVEL, thumb_width: int = THUMB_WIDTH):
+                 black_level: float = DEFAULT_BLACK_LEVEL, thumb_width: int = THUMB_WIDTH,
+                 blend_residual: float = DEFAULT_BLEND_RESIDUAL):
         # Imported here so that shots.detect may import this module (a one-line swap).
         from skelshop.shots.detect import check_detect_settings
 
@@ -87,6 +101,7 @@ class TransitionDetector:
         self._gradual_score = float(gradual_score)
         self._gradual_ratio = float(gradual_ratio)
         self._black_level = float(black_level)
+        self._blend_residual = float(blend_residual)
         self._thumb_width = int(thumb_width)
         # A gradual candidate run longer than this is closed anyway (bounds the delay).
         self._max_run = 4 * self._h
@@ -203,8 +218,21 @@ class TransitionDetector:
         # The flat top of the trapezoid is centred on the transition's middle; the cut is the
         # first frame of the new shot, so a half frame rounds up.
         middle = math.floor((near_top[0] + near_top[-1]) / 2 + 0.5)
-        self._pending.append((middle, _FROM_WINDOW))
+        if self._is_blend(middle):
+            self._pending.append((middle, _FROM_WINDOW))
         self._run = []
+
+    def _is_blend(self, middle: int) -> bool:
+        """Whether the frames around `middle` change as a transition does: the middle one a
+        blend of its neighbours (a dissolve), or most of the change in one step (a cut)."""
+        frames = [self._thumb(middle + j) for j in range(-BLEND_STEP, BLEND_STEP + 1)]
+        before, here, after = frames[0], frames[BLEND_STEP], frames[-1]
+        change = float(np.abs(after - before).mean())
+        residual = float(np.abs(2 * here - before - after).mean()) / 2
+        if residual <= self._blend_residual * change:
+            return True
+        step = max(float(np.abs(b - a).mean()) for a, b in pairwise(frames))
+        return step >= DEFAULT_STEP_SHARE * change
 
     # --- fades through black ----------------------------------------------------------
 

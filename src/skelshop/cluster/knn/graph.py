@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from skelshop.cluster.knn.exact import exact_search
+from skelshop.cluster.knn.exact import nearest_sq
+from skelshop.space import DLIB_RESNET_V1, EmbeddingSpace
 
 # Rows per block when recomputing distances: bounds the (rows, k, dim) temporary.
 _BLOCK = 8192
@@ -18,7 +19,7 @@ class KnnGraph:
     """k nearest neighbours of every row, self excluded, nearest first (ties by index)."""
 
     indices: np.ndarray  # int64 (n, k)
-    distances: np.ndarray  # float32 (n, k), Euclidean
+    distances: np.ndarray  # float32 (n, k), in the metric of the space it was built in
 
     @property
     def n(self) -> int:
@@ -46,25 +47,28 @@ class KnnGraph:
         )
 
 
-def finish_graph(x: np.ndarray, raw: np.ndarray, k: int) -> KnnGraph:
+def finish_graph(x: np.ndarray, raw: np.ndarray, k: int,
+                 space: EmbeddingSpace = DLIB_RESNET_V1) -> KnnGraph:
     """Turn a backend's k+1 candidate ids per row into the canonical k-NN graph.
 
+    `x` holds the rows as `space.prepare` gave them (the ones the backend searched).
     Every backend goes through here so they agree on conventions: the row itself is
     removed wherever it appears (or the farthest candidate when it does not, which
     happens with exact duplicates), rows a backend could not fill are searched exactly,
-    distances are recomputed exactly in float32, and rows are ordered by (distance, id).
+    distances are recomputed exactly in float32 in the space's metric, and rows are
+    ordered by (distance, id).
     """
     n = len(x)
     raw = np.asarray(raw, dtype=np.int64).reshape(n, -1)
     bad = np.flatnonzero((raw < 0).any(axis=1) | _has_repeats(raw))
     if len(bad):
-        raw[bad] = exact_search(x[bad], x, raw.shape[1])[1]
+        raw[bad] = nearest_sq(x[bad], x, raw.shape[1])[1]
     is_self = raw == np.arange(n)[:, None]
     no_self = ~is_self.any(axis=1)
     is_self[no_self, -1] = True
     # Rows listing themselves twice cannot happen after the repeat check above.
     indices = raw[~is_self].reshape(n, raw.shape[1] - 1)[:, :k]
-    distances = _row_distances(x, indices)
+    distances = _row_distances(x, indices, space)
     order = np.lexsort((indices, distances), axis=1)
     return KnnGraph(np.take_along_axis(indices, order, axis=1),
                     np.take_along_axis(distances, order, axis=1))
@@ -75,11 +79,11 @@ def _has_repeats(raw: np.ndarray) -> np.ndarray:
     return (srt[:, 1:] == srt[:, :-1]).any(axis=1)
 
 
-def _row_distances(x: np.ndarray, indices: np.ndarray) -> np.ndarray:
-    """Euclidean distance from each row to each of its listed neighbours."""
+def _row_distances(x: np.ndarray, indices: np.ndarray, space: EmbeddingSpace) -> np.ndarray:
+    """Distance (in the space's metric) from each prepared row to each of its listed neighbours."""
     out = np.empty(indices.shape, dtype=np.float32)
     for start in range(0, len(x), _BLOCK):
         stop = start + _BLOCK
         diff = x[indices[start:stop]] - x[start:stop, None, :]
-        out[start:stop] = np.sqrt(np.einsum("ikd,ikd->ik", diff, diff))
+        out[start:stop] = space.from_native(np.einsum("ikd,ikd->ik", diff, diff), "sqeuclidean")
     return out

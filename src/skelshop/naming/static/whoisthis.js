@@ -80,10 +80,22 @@ function countText(cluster) {
 function buildCard(cluster) {
   const clus = cluster.clus;
   const faces = el("div", { class: "faces" });
+  const pictures = new Map();
   for (const url of cluster.images.slice(0, MAX_FACES)) {
     const img = el("img", { src: url, alt: `face from ${clus}`, loading: "lazy", width: 128, height: 128 });
     img.title = describeFace(url);
-    faces.append(el("a", { href: url, target: "_blank", tabIndex: -1 }, img));
+    const link = el("a", { href: url, target: "_blank", tabIndex: -1 }, img);
+    if (!state.can_split) { faces.append(link); continue; }
+    // A corpus: this picture's track can be split off the cluster ("not this person").
+    const notThis = el("button", { class: "notthis", type: "button", textContent: "✕ not this person" });
+    notThis.setAttribute("aria-label", `not the person of ${clus}: ${describeFace(url)}`);
+    notThis.addEventListener("click", () => {
+      send("/api/notthis", { clus, image: url }, `Split ${describeFace(url)} off ${clus} · ${nowText()}`);
+    });
+    const figure = el("figure", { class: "face" }, link, notThis);
+    figure.dataset.image = url;
+    pictures.set(url, figure);
+    faces.append(figure);
   }
   if (cluster.images.length > MAX_FACES) {
     faces.append(el("span", { class: "more" }, `+${cluster.images.length - MAX_FACES} more`));
@@ -156,7 +168,10 @@ function buildCard(cluster) {
   same.addEventListener("blur", () => fillSame(clus, false));
   same.addEventListener("change", () => {
     const other = same.value;
-    if (other && state.labels[other]) {
+    if (state.can_merge) {
+      send("/api/same", { clus, other }, other ? `Saved ${clus} = same person as ${other} · ${nowText()}`
+        : `${clus} is no longer merged · ${nowText()}`);
+    } else if (other && state.labels[other]) {
       input.value = state.labels[other];
       commit(clus, input.value, false);
     }
@@ -165,7 +180,7 @@ function buildCard(cluster) {
   root.addEventListener("click", (ev) => {
     if (ev.target === root || ev.target.closest(".card-head")) setActive(clus, true);
   });
-  cards.set(clus, { root, input, badge, same, listbox, shown: null });
+  cards.set(clus, { root, input, badge, same, listbox, pictures, shown: null });
   return root;
 }
 
@@ -234,6 +249,18 @@ function commit(clus, raw, advance) {
   let value = normalise(raw);
   const card = cards.get(clus);
   const sameAs = /^=\s*c?(\d+)$/i.exec(value);
+  if (sameAs && state.can_merge) {
+    // A corpus records the merge itself: the clusters stay one person in every later run.
+    const other = "c" + Number(sameAs[1]);
+    if (other === clus || !order.includes(other)) {
+      showStatus(false, `${other} is not another cluster of this corpus`);
+      return;
+    }
+    card.input.value = state.labels[other] || "";
+    send("/api/same", { clus, other }, `Saved ${clus} = same person as ${other} · ${nowText()}`);
+    if (advance) goNext(clus);
+    return;
+  }
   if (sameAs) {
     const other = "c" + Number(sameAs[1]);
     const otherName = state.labels[other];
@@ -266,7 +293,7 @@ function skip(clus) {
 
 function pending(clus) {
   const name = wanted.has(clus) ? wanted.get(clus) : state.labels[clus];
-  return !name && !skippedSet.has(clus);
+  return !name && !skippedSet.has(clus) && !(state.merges || {})[clus];
 }
 
 function goNext(clus) {
@@ -300,6 +327,7 @@ function setActive(clus, focus) {
 }
 
 function twinOf(clus) {
+  if (state.can_merge) return (state.merges || {})[clus] || "";
   const label = state.labels[clus];
   if (!label) return "";
   const first = firstWithName.get(label);
@@ -316,7 +344,7 @@ function fillSame(clus, full) {
   const option = (other) => {
     const otherName = state.labels[other];
     return el("option", {
-      value: other, disabled: !otherName,
+      value: other, disabled: !otherName && !state.can_merge,
       textContent: otherName ? `${other} · ${otherName}` : `${other} (no name yet)`,
     });
   };
@@ -342,20 +370,24 @@ function update(next) {
     if (label && !firstWithName.has(label)) firstWithName.set(label, cluster.clus);
   }
   skippedSet = new Set(state.skipped);
+  const split = new Set(state.split || []);
   let named = 0;
   for (const cluster of state.clusters) {
     const clus = cluster.clus;
     const card = cards.get(clus);
     const label = state.labels[clus] || "";
     const skipped = !label && skippedSet.has(clus);
-    if (label) named++;
+    if (label || (state.merges || {})[clus]) named++;
     // Touch the page only where something changed: a save must stay quick with 1000s of cards.
+    const merged = (state.merges || {})[clus] || "";
+    for (const [url, figure] of card.pictures) figure.hidden = split.has(url);
     const shown = `${label}\u0000${skipped}\u0000${twinOf(clus)}`;
     if (card.shown === shown && document.activeElement !== card.same) continue;
     card.shown = shown;
-    card.root.classList.toggle("named", Boolean(label));
+    card.root.classList.toggle("named", Boolean(label || merged));
     card.root.classList.toggle("skipped", skipped);
-    card.badge.textContent = label ? label : (skipped ? "skipped" : "no name yet");
+    const own = label ? label : (skipped ? "skipped" : "no name yet");
+    card.badge.textContent = merged ? `same person as ${merged}${label ? " · " + label : ""}` : own;
     if (document.activeElement !== card.input && !wanted.has(clus)) card.input.value = label;
     fillSame(clus, document.activeElement === card.same);
   }
