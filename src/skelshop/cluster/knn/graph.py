@@ -68,7 +68,7 @@ def finish_graph(x: np.ndarray, raw: np.ndarray, k: int,
     is_self[no_self, -1] = True
     # Rows listing themselves twice cannot happen after the repeat check above.
     indices = raw[~is_self].reshape(n, raw.shape[1] - 1)[:, :k]
-    distances = _row_distances(x, indices, space)
+    distances = listed_distances(x, x, indices, space)
     order = np.lexsort((indices, distances), axis=1)
     return KnnGraph(np.take_along_axis(indices, order, axis=1),
                     np.take_along_axis(distances, order, axis=1))
@@ -79,11 +79,12 @@ def _has_repeats(raw: np.ndarray) -> np.ndarray:
     return (srt[:, 1:] == srt[:, :-1]).any(axis=1)
 
 
-def _row_distances(x: np.ndarray, indices: np.ndarray, space: EmbeddingSpace) -> np.ndarray:
-    """Distance (in the space's metric) from each prepared row to each of its listed neighbours."""
-    out = np.empty(indices.shape, dtype=np.float32)
-    for start in range(0, len(x), _BLOCK):
+def listed_distances(q: np.ndarray, base: np.ndarray, ids: np.ndarray,
+                     space: EmbeddingSpace) -> np.ndarray:
+    """Distance (in the space's metric) from each prepared query row to its listed base rows."""
+    out = np.empty(ids.shape, dtype=np.float32)
+    for start in range(0, len(q), _BLOCK):
         stop = start + _BLOCK
-        diff = x[indices[start:stop]] - x[start:stop, None, :]
+        diff = base[ids[start:stop]] - q[start:stop, None, :]
         out[start:stop] = space.from_native(np.einsum("ikd,ikd->ik", diff, diff), "sqeuclidean")
     return out

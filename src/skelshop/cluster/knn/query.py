@@ -19,13 +19,13 @@ from threadpoolctl import threadpool_limits
 
 from skelshop.cluster.knn.backends import faiss_ivf_query
 from skelshop.cluster.knn.exact import nearest_sq
+from skelshop.cluster.knn.graph import listed_distances
 from skelshop.space import DLIB_RESNET_V1, EmbeddingSpace
 
 # 5k queries x 10k base rows: under a second exact (BLAS and a partial sort of the
 # scores); beyond, training and scanning an index costs less (at 10k x 90k: 4.5 s exact
 # for 1k queries, ~5 s IVF for all 10k, both on a loaded 2-core machine).
 EXACT_PAIRS = 50_000_000
-_BLOCK = 8192  # rows per block when recomputing distances
 
 
 def search_knn(queries: np.ndarray, base: np.ndarray, k: int,
@@ -52,17 +52,6 @@ def search_knn(queries: np.ndarray, base: np.ndarray, k: int,
         short = np.flatnonzero((ids < 0).any(axis=1))
         if len(short):  # the scanned cells held fewer than k rows: search those exactly
             ids[short] = nearest_sq(q[short], b, k)[1]
-        dist = _distances(q, b, ids, space)
+        dist = listed_distances(q, b, ids, space)
     order = np.lexsort((ids, dist), axis=1)
     return np.take_along_axis(dist, order, axis=1), np.take_along_axis(ids, order, axis=1)
-
-
-def _distances(q: np.ndarray, b: np.ndarray, ids: np.ndarray,
-               space: EmbeddingSpace) -> np.ndarray:
-    """Distance in the space's metric from each prepared query row to its listed base rows."""
-    out = np.empty(ids.shape, dtype=np.float32)
-    for start in range(0, len(q), _BLOCK):
-        stop = start + _BLOCK
-        diff = b[ids[start:stop]] - q[start:stop, None, :]
-        out[start:stop] = space.from_native(np.einsum("ikd,ikd->ik", diff, diff), "sqeuclidean")
-    return out
