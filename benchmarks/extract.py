@@ -83,6 +83,7 @@ def _recall(truth_path: Path, seen: dict[int, list]) -> tuple[int, int]:
 def run_worker(row: str, video: str, truth: str) -> None:
     """Run one row and print its figures as JSON."""
     from skelshop.faces.pipeline import FaceExtractor
+    from skelshop.faces.settings import DEFAULT_FULL_DETECT
     from skelshop.media.video import FrameReader, probe_video
 
     seen: dict[int, list] = {}
@@ -92,7 +93,7 @@ def run_worker(row: str, video: str, truth: str) -> None:
 
     info = probe_video(video)
     out: dict = {"row": row}
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu_seconds()
     if row == "a":
         reader = FrameReader(video, None, threads=1)
         for _ in reader:
@@ -103,30 +104,38 @@ def run_worker(row: str, video: str, truth: str) -> None:
         from skelshop.shots.detect import detect_shots
 
         extractor = FaceExtractor()
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), _cpu_seconds()
         shots, _ = detect_shots(video)
         shots_s = time.perf_counter() - t0
         dump, stats = extractor.extract(video, shots, min_face=0, threads=1, write_chips=True,
-                                        observe=observe)
+                                        observe=observe, full_detect=0)
         out.update(video_s=stats.video_seconds, stages={"shots": shots_s, **stats.stage_seconds},
                    detected=stats.faces_detected, written=len(dump))
-    elif row in ("c", "c1", "c-full"):
+    elif row in ("c", "c-whole", "c1", "c-full"):
         extractor = FaceExtractor()
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), _cpu_seconds()
         with tempfile.TemporaryDirectory() as tmp:
             dump, shots, stats = extractor.extract_with_shots(
                 video, Path(tmp) / "s.csv", faces_out=Path(tmp) / "f.h5",
                 mode="full" if row == "c-full" else "sparse", write_chips=row != "c-full",
-                threads=1 if row == "c1" else None, observe=observe)
+                threads=1 if row == "c1" else None, observe=observe,
+                full_detect=0 if row == "c-whole" else DEFAULT_FULL_DETECT)
         out.update(video_s=stats.video_seconds, stages=stats.stage_seconds,
                    detected=stats.faces_detected, written=stats.faces_written)
     elif row == "d":
         out.update(_hog_baseline(video, observe))
     wall = time.perf_counter() - t0
+    out["cpu_s"] = _cpu_seconds() - cpu0
     hits, total = _recall(Path(truth), seen) if row != "a" else (0, 0)
     out.update(wall_s=wall, width=info.width, height=info.height, hits=hits, placed=total,
                peak_mb=_peak_mb())
     print(json.dumps(out))
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process so far, all threads (user + system)."""
+    times = os.times()
+    return times.user + times.system
 
 
 def _peak_mb() -> float:
@@ -186,6 +195,7 @@ ROWS = {
     "a": "(a) decode only",
     "b": "(b) before: 2 decodes, 960",
     "c": "(c) new default",
+    "c-whole": "(c) new, every sample whole",
     "c1": "(c1) new, 1 thread",
     "c-full": "(c) new, full mode",
     "d": "(d) HOG 640 + embed",
@@ -198,6 +208,10 @@ def main() -> None:
     parser.add_argument("--worker", nargs=3, metavar=("ROW", "VIDEO", "TRUTH"))
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "extract.txt"))
+    parser.add_argument("--programmes", metavar="DIR",
+                        help="keep the built programmes here and reuse those found (building "
+                             "one takes minutes)")
+    parser.add_argument("--rows", nargs="+", help="run only these rows (e.g. c c1)")
     args = parser.parse_args()
     if args.worker:
         run_worker(*args.worker)
@@ -208,18 +222,25 @@ def main() -> None:
     media = fetch_samples()
     load_before = os.getloadavg()
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        plan = [((1280, 720), args.seconds, ("a", "b", "c", "c1", "c-full", "d")),
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.programmes or scratch
+        Path(tmp).mkdir(parents=True, exist_ok=True)
+        plan = [((1280, 720), args.seconds, ("a", "b", "c", "c-whole", "c1", "c-full", "d")),
                 ((1280, 720), args.seconds / 2, ("c",)),  # memory against length
-                ((1920, 1080), args.seconds, ("a", "b", "c", "d"))]
+                ((1920, 1080), args.seconds, ("a", "b", "c", "c-whole", "d"))]
         for size, seconds, rows in plan:
             video = Path(tmp) / f"prog{size[1]}-{seconds:.0f}.mp4"
             truth = Path(tmp) / f"prog{size[1]}-{seconds:.0f}.json"
-            t0 = time.perf_counter()
-            prog = programme_video(video, programme_shots(seconds), media, size=size)
-            _truth_file(prog, truth)
-            print(f"made {video.name}: {prog.num_frames} frames, {len(prog.shot_starts)} shots, "
-                  f"{len(prog.faces)} faces placed, {time.perf_counter() - t0:.0f} s", flush=True)
+            rows = tuple(r for r in rows if not args.rows or r in args.rows)
+            if not rows:
+                continue
+            if not (video.exists() and truth.exists()):
+                t0 = time.perf_counter()
+                prog = programme_video(video, programme_shots(seconds), media, size=size)
+                _truth_file(prog, truth)
+                print(f"made {video.name}: {prog.num_frames} frames, {len(prog.shot_starts)} "
+                      f"shots, {len(prog.faces)} faces placed, {time.perf_counter() - t0:.0f} s",
+                      flush=True)
             for row in rows:
                 proc = subprocess.run([sys.executable, __file__, "--worker", row, str(video),
                                        str(truth)], capture_output=True, text=True, check=True)
@@ -241,9 +262,12 @@ def _save(out: str, seconds: float, load_before: tuple[float, ...], results: lis
         f"{time.strftime('%Y-%m-%d %H:%M')}",
         "# x rt = video seconds / seconds spent (whole row, then per stage; stages overlap in "
         "(c) and (c-full), where decoding with cut detection and face detection run in threads "
-        "of their own); "
+        "of their own); cpu x rt = video seconds / CPU seconds of the row's process (user + "
+        "system, all threads; what one core does, little changed by other work on the "
+        "machine); "
         f"recall: placed faces >= {MIN_HEIGHT} px found in the sampled frames (IoU >= 0.4)",
-        f"{'video':<14} {'row':<28} {'x rt':>6}  {'stages (x rt)':<56} {'found':>6} "
+        f"{'video':<14} {'row':<28} {'x rt':>6} {'cpu x rt':>8}  {'stages (x rt)':<56} "
+        f"{'found':>6} "
         f"{'written':>7} {'recall':>13} {'peak MB':>7}",
     ]
     lines += [_line(r) for r in results]
@@ -257,7 +281,8 @@ def _line(r: dict) -> str:
     video = f"{r['width']}x{r['height']} {r['video_s']:.0f}s"
     stages = " ".join(f"{k}={r['video_s'] / v:.1f}" for k, v in r["stages"].items() if v > 0)
     recall = f"{r['hits'] / r['placed']:.3f} {r['hits']}/{r['placed']}" if r["placed"] else "-"
-    return (f"{video:<14} {ROWS[r['row']]:<28} {r['video_s'] / r['wall_s']:>6.1f}  "
+    cpu = f"{r['video_s'] / r['cpu_s']:.1f}" if r.get("cpu_s") else "-"
+    return (f"{video:<14} {ROWS[r['row']]:<28} {r['video_s'] / r['wall_s']:>6.1f} {cpu:>8}  "
             f"{stages:<56} {r['detected']:>6} {r['written']:>7} {recall:>13} "
             f"{r['peak_mb']:>7.0f}")
 

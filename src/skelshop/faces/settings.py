@@ -20,6 +20,10 @@ DETECT_FACE_PX = 17.0
 MIN_DETECT_SIDE = 480
 # --min-face 0: the size used before --min-face existed (long side at most 960 px).
 LEGACY_DETECT_SIDE = 960
+# Seconds between whole-frame detections; the samples between are detected only around the
+# faces found last (faces/detect_schedule.py), so a face entering mid-shot is found within
+# this time (at once on a cut or a change of view). 0: every sample whole.
+DEFAULT_FULL_DETECT = 1.0
 
 
 def detection_side(width: int, height: int, min_face: int) -> int:

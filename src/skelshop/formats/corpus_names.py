@@ -77,6 +77,9 @@ def read_corpus_names(path: str | Path) -> CorpusNames:
         if not (label or clus or same_as or video):
             continue
         clus = _cluster(path, lineno, "clus", clus)
+        if sum(map(bool, (label, same_as, video))) > 1:  # one would be dropped on rewrite
+            raise SkelshopError(path, f"line {lineno}: give one decision per row: a label, a "
+                                      "same_as, or a track (video, seg, skel_id)")
         if video:
             try:
                 seg, skel_id = int(rec.get("seg", "")), int(rec.get("skel_id", ""))
@@ -85,12 +88,18 @@ def read_corpus_names(path: str | Path) -> CorpusNames:
                                           "and skel_id") from None
             out.not_this.append(NotThisPerson(video, seg, skel_id, clus))
         elif same_as:
-            out.same_as[clus] = _cluster(path, lineno, "same_as", same_as)
+            other = _cluster(path, lineno, "same_as", same_as)
+            if out.same_as.setdefault(clus, other) != other:  # which one is meant?
+                raise SkelshopError(path, f"line {lineno}: {clus} is merged a second time, "
+                                          f"into {other} (before: {out.same_as[clus]})")
         elif label:  # an empty label is a skip of the original's whoisthis: no decision
             try:
-                out.names[clus] = clean_label(label)
+                name = clean_label(label)
             except ValueError as err:
                 raise SkelshopError(path, f"line {lineno}: {err}") from None
+            if out.names.setdefault(clus, name) != name:
+                raise SkelshopError(path, f"line {lineno}: {clus} is named a second time, "
+                                          f"{name[:30]!r} (before: {out.names[clus][:30]!r})")
     return out
 
 

@@ -132,6 +132,16 @@ class CorpusNameStore:
                 self._names.not_this.append(record)
                 self._save()
 
+    def unsplit(self, clus: str, video: str, seg: int, skel_id: int) -> None:
+        """Undo `split`: the track is the person of `clus` after all; save."""
+        from skelshop.formats.corpus_names import NotThisPerson
+
+        record = NotThisPerson(video, int(seg), int(skel_id), clus)
+        with self._lock:
+            if record in self._names.not_this:
+                self._names.not_this = [n for n in self._names.not_this if n != record]
+                self._save()
+
     def _labels_locked(self) -> dict[str, str]:
         clusters = set(self._names.names) | set(self._names.same_as)
         found = {c: self._names.name_of(c) for c in clusters}

@@ -74,6 +74,9 @@ class LabellingApp:
             "references": self.reference_labels,
             "can_merge": isinstance(self.store, CorpusNameStore),
             "can_split": isinstance(self.store, CorpusNameStore) and bool(self.image_tracks),
+            # picture -> [video, shot, track]: the page names faces by video file and shot
+            "tracks": {f"/img/{quote(image)}": list(track)
+                       for image, track in self.image_tracks.items()},
             **self.changes(),
         }
 
@@ -101,14 +104,20 @@ class LabellingApp:
             self._skipped.discard(clus)
         return self.changes()
 
-    def not_this_person(self, clus: str, image_url: str) -> dict:
-        """The track of one picture of `clus` is someone else: split it off (saved at once)."""
+    def not_this_person(self, clus: str, image_url: str, undo: bool = False) -> dict:
+        """The track of one picture of `clus` is someone else: split it off (saved at once).
+
+        With `undo`, the track is the person of `clus` after all: the split is forgotten.
+        """
         rel = unquote(image_url.removeprefix("/img/"))
         track = self.image_tracks.get(rel)
         if not isinstance(self.store, CorpusNameStore) or track is None \
                 or rel.split("/")[0] != clus:
             raise ValueError("no such picture of this cluster")
-        self.store.split(clus, *track)
+        if undo:
+            self.store.unsplit(clus, *track)
+        else:
+            self.store.split(clus, *track)
         return self.changes()
 
     def set_label(self, clus: str, label: str) -> dict:
@@ -239,7 +248,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._error(HTTPStatus.BAD_REQUEST, "other/image must be a string")
             try:
                 return self._json(app.merge(clus, value) if path == "/api/same"
-                                  else app.not_this_person(clus, value))
+                                  else app.not_this_person(clus, value,
+                                                           undo=body.get("undo") is True))
             except ValueError as err:
                 return self._error(HTTPStatus.BAD_REQUEST, str(err))
             except (OSError, SkelshopError) as err:

@@ -120,7 +120,7 @@ def detect_shots(video: str | Path, threshold: float = DEFAULT_THRESHOLD,
                disable=not progress, leave=False)
     try:
         for item in decoder:  # raises at the end for a truncated or frameless file
-            detector.add(item.index, item.bgr())
+            detector.add(item.index, detector.small_frame(item.frame))
             bar.update(1)
     finally:
         bar.close()

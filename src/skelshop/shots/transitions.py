@@ -29,6 +29,7 @@ import math
 from collections import deque
 from fractions import Fraction
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -36,8 +37,11 @@ from scenedetect import ContentDetector, FrameTimecode
 from scenedetect.scene_manager import compute_downscale_factor
 
 from skelshop.formats.scenes import ShotList
-from skelshop.shots.downscale import downscaled
+from skelshop.shots.downscale import downscaled, downscaled_frame
 from skelshop.shots.settings import DEFAULT_MIN_SHOT_FRAMES, DEFAULT_THRESHOLD
+
+if TYPE_CHECKING:
+    import av
 
 __all__ = ["DEFAULT_BLACK_LEVEL", "DEFAULT_GRADUAL_SCORE", "DEFAULT_HALF_SPAN",
            "TransitionDetector"]
@@ -125,6 +129,11 @@ class TransitionDetector:
         if bgr.shape[1] <= self._small_width:  # already downscaled by the caller
             return bgr
         return downscaled(bgr, self._downscale)
+
+    def small_frame(self, frame: av.VideoFrame) -> np.ndarray:
+        """A decoded frame as the content detector sees it, made without converting the
+        whole frame to BGR (`downscale.downscaled_frame`)."""
+        return downscaled_frame(frame, self._downscale)
 
     @property
     def lag(self) -> int:

@@ -65,9 +65,26 @@ function nowText() {
   return new Date().toLocaleTimeString();
 }
 
+function baseName(path) {
+  return path.split(/[\\/]/).pop();
+}
+
+// A corpus names each picture's track: its video file, shot and track number.
+function describeTrack(url) {
+  const track = (state.tracks || {})[url];
+  return track ? `${baseName(track[0])} · shot ${track[1]} · track ${track[2]}` : null;
+}
+
 function describeFace(url) {
   const match = /v(\d+)f(\d+)p(\d+)\.\w+$/.exec(url);
+  const track = describeTrack(url);
+  if (track) return match ? `${track} · frame ${Number(match[2])}` : track;
   return match ? `video ${match[1]} · frame ${match[2]} · track ${match[3]}` : url.split("/").pop();
+}
+
+function trackKey(url) {
+  const track = (state.tracks || {})[url];
+  return track ? JSON.stringify(track) : url;
 }
 
 function countText(cluster) {
@@ -89,8 +106,11 @@ function buildCard(cluster) {
     // A corpus: this picture's track can be split off the cluster ("not this person").
     const notThis = el("button", { class: "notthis", type: "button", textContent: "✕ not this person" });
     notThis.setAttribute("aria-label", `not the person of ${clus}: ${describeFace(url)}`);
+    notThis.title = `Split this track (${describeTrack(url) || describeFace(url)}) off ${clus}`;
     notThis.addEventListener("click", () => {
-      send("/api/notthis", { clus, image: url }, `Split ${describeFace(url)} off ${clus} · ${nowText()}`);
+      const what = describeTrack(url) || describeFace(url);
+      send("/api/notthis", { clus, image: url }, `Split ${what} off ${clus} · ${nowText()}`)
+        .then(() => focusAfterSplit(clus, url));
     });
     const figure = el("figure", { class: "face" }, link, notThis);
     figure.dataset.image = url;
@@ -119,12 +139,16 @@ function buildCard(cluster) {
   const same = el("select", { class: "same" });
   same.setAttribute("aria-label", `${clus} is the same person as`);
   const badge = el("span", { class: "badge" });
+  const joined = el("span", { class: "joined", hidden: true });
+  const splits = el("div", { class: "splits", hidden: true });
   const root = el("section", { class: "card", id: `card-${clus}` },
     el("div", { class: "card-head" },
       el("span", { class: "clus" }, clus),
       el("span", { class: "count" }, countText(cluster)),
+      joined,
       badge),
     faces,
+    splits,
     el("div", { class: "controls" },
       el("label", { htmlFor: inputId }, "Name"), combo, save, skipButton, same));
   root.dataset.clus = clus;
@@ -169,8 +193,9 @@ function buildCard(cluster) {
   same.addEventListener("change", () => {
     const other = same.value;
     if (state.can_merge) {
+      // A refused merge (say, into a cluster merged into this one) puts the menu back.
       send("/api/same", { clus, other }, other ? `Saved ${clus} = same person as ${other} · ${nowText()}`
-        : `${clus} is no longer merged · ${nowText()}`);
+        : `${clus} is no longer merged · ${nowText()}`).then(() => fillSame(clus, document.activeElement === same));
     } else if (other && state.labels[other]) {
       input.value = state.labels[other];
       commit(clus, input.value, false);
@@ -180,8 +205,61 @@ function buildCard(cluster) {
   root.addEventListener("click", (ev) => {
     if (ev.target === root || ev.target.closest(".card-head")) setActive(clus, true);
   });
-  cards.set(clus, { root, input, badge, same, listbox, pictures, shown: null });
+  cards.set(clus, { root, input, badge, same, listbox, pictures, joined, splits,
+    shown: null, splitShown: null });
   return root;
+}
+
+// After "not this person" the pictures of that track leave the card: the keyboard focus goes
+// on to the next picture's button (or back to the name box), never lost to the page.
+function focusAfterSplit(clus, url) {
+  const card = cards.get(clus);
+  const figure = card.pictures.get(url);
+  const lost = document.activeElement === document.body || card.root.contains(document.activeElement);
+  if (!figure || !figure.hidden || !lost) return; // failed, or the user has moved on
+  const figures = [...card.pictures.values()];
+  const at = figures.indexOf(figure);
+  const next = figures.slice(at + 1).find((f) => !f.hidden) ||
+    figures.slice(0, at).reverse().find((f) => !f.hidden);
+  if (next) next.querySelector(".notthis").focus();
+  else card.input.focus();
+}
+
+// The tracks split off a card, one line each with a way back ("undo").
+function showSplits(clus, split) {
+  const card = cards.get(clus);
+  const tracks = new Map();
+  for (const url of card.pictures.keys()) {
+    if (!split.has(url)) continue;
+    const key = trackKey(url);
+    if (!tracks.has(key)) tracks.set(key, []);
+    tracks.get(key).push(url);
+  }
+  const shown = [...tracks.keys()].join("\u0000");
+  if (card.splitShown === shown) return;
+  card.splitShown = shown;
+  card.splits.hidden = tracks.size === 0;
+  if (!tracks.size) { card.splits.replaceChildren(); return; }
+  const items = [...tracks.values()].map((urls) => {
+    const what = describeTrack(urls[0]) || describeFace(urls[0]);
+    const undo = el("button", { class: "undo", type: "button", textContent: "↶ undo" });
+    undo.setAttribute("aria-label", `undo: ${what} is the person of ${clus} after all`);
+    undo.addEventListener("click", () => {
+      send("/api/notthis", { clus, image: urls[0], undo: true },
+        `${what} is back in ${clus} · ${nowText()}`).then(() => {
+        const figure = card.pictures.get(urls[0]);
+        if (figure && !figure.hidden) figure.querySelector(".notthis").focus();
+      });
+    });
+    const thumb = el("img", { src: urls[0], alt: "", width: 40, height: 40 });
+    return el("li", {}, thumb, el("span", { class: "split-what" }, what), undo);
+  });
+  const count = tracks.size;
+  card.splits.replaceChildren(
+    el("span", { class: "split-head" },
+      `Not this person (${count} track${count === 1 ? "" : "s"}): kept apart from ${clus} ` +
+      "from the next corpus run"),
+    el("ul", {}, ...items));
 }
 
 // Names to suggest: reference labels and names already given, with where each was used.
@@ -257,7 +335,12 @@ function commit(clus, raw, advance) {
       return;
     }
     card.input.value = state.labels[other] || "";
-    send("/api/same", { clus, other }, `Saved ${clus} = same person as ${other} · ${nowText()}`);
+    send("/api/same", { clus, other }, `Saved ${clus} = same person as ${other} · ${nowText()}`)
+      .then(() => {
+        if ((state.merges || {})[clus] !== other && document.activeElement !== card.input) {
+          card.input.value = state.labels[clus] || ""; // refused: the box shows what is saved
+        }
+      });
     if (advance) goNext(clus);
     return;
   }
@@ -348,7 +431,9 @@ function fillSame(clus, full) {
       textContent: otherName ? `${other} · ${otherName}` : `${other} (no name yet)`,
     });
   };
-  const options = [el("option", { value: "", textContent: "Same person as…" })];
+  // Merged in a corpus: the empty choice undoes the merge, and says so.
+  const none = state.can_merge && twin ? "Not merged (undo)" : "Same person as…";
+  const options = [el("option", { value: "", textContent: none })];
   if (full) {
     for (const other of order) if (other !== clus) options.push(option(other));
   } else if (twin) {
@@ -371,6 +456,11 @@ function update(next) {
   }
   skippedSet = new Set(state.skipped);
   const split = new Set(state.split || []);
+  const joinedBy = new Map(); // cluster -> the clusters said to be the same person as it
+  for (const [clus, other] of Object.entries(state.merges || {})) {
+    if (!joinedBy.has(other)) joinedBy.set(other, []);
+    joinedBy.get(other).push(clus);
+  }
   let named = 0;
   for (const cluster of state.clusters) {
     const clus = cluster.clus;
@@ -381,6 +471,13 @@ function update(next) {
     // Touch the page only where something changed: a save must stay quick with 1000s of cards.
     const merged = (state.merges || {})[clus] || "";
     for (const [url, figure] of card.pictures) figure.hidden = split.has(url);
+    if (state.can_split) showSplits(clus, split);
+    const joined = (joinedBy.get(clus) || []).sort((a, b) => order.indexOf(a) - order.indexOf(b));
+    const joinedText = joined.length ? `+ ${joined.join(", ")} (same person)` : "";
+    if (card.joined.textContent !== joinedText) {
+      card.joined.textContent = joinedText;
+      card.joined.hidden = !joinedText;
+    }
     const shown = `${label}\u0000${skipped}\u0000${twinOf(clus)}`;
     if (card.shown === shown && document.activeElement !== card.same) continue;
     card.shown = shown;
@@ -410,6 +507,8 @@ async function start() {
   order = first.clusters.map((c) => c.clus);
   document.getElementById("outfile").textContent = `saving to ${first.out}`;
   document.getElementById("outfile").title = first.out;
+  for (const hint of document.querySelectorAll(".corpus-only")) hint.hidden = !first.can_merge;
+  for (const hint of document.querySelectorAll(".split-only")) hint.hidden = !first.can_split;
   if (first.stray.length) {
     const stray = document.getElementById("stray");
     stray.hidden = false;
