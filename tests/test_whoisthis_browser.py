@@ -16,18 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from label_page_process import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 
 from skelshop.formats.identifications import read_identifications
 from skelshop.formats.proto_index import ProtoIndexRow, write_proto_index
 from skelshop.naming.label_store import LabelStore
 from skelshop.naming.labelling_server import LabellingApp, LabellingServer
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
-                                    reason="Debian's chromium is not installed at /usr/bin/chromium")
 
 # Cluster folder -> (sample stills shown as its prototypes, member count in the index).
 CLUSTERS = {

@@ -8,11 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from skelshop.corpus.manual_names import Naming
-from skelshop.corpus_clustering.faces import CorpusFaces
 from skelshop.corpus_clustering.outputs import prototype_faces
 from skelshop.corpus_clustering.run import ClusOutcome, ClusSettings
 from skelshop.formats.corpus import CorpusEntry
-from skelshop.formats.face_dump import check_same_embedder, read_face_dump
+from skelshop.formats.face_dump import FaceDump, check_same_embedder
 from skelshop.formats.references import ReferenceSet
 from skelshop.formats.scenes import read_shots
 from skelshop.identify.direct import DirectParams, identify_dump, vote_groups
@@ -27,31 +26,35 @@ from skelshop.space import space_of
 
 TrackKey = tuple[int, int, int]  # (video index, shot, track)
 
-__all__ = ["ClusterNaming", "Naming", "TrackKey", "cluster_names", "direct_names"]
+__all__ = ["ClusterNaming", "DirectNames", "Naming", "TrackKey", "cluster_names"]
 
 
-def direct_names(entries: list[CorpusEntry], refs: ReferenceSet, ref_src: str | Path,
-                 mode: str, rules: FaceRules | None = None) -> dict[TrackKey, Naming]:
-    """Identify every video's tracks against the references (one-to-one per shot), under
-    `rules` (default: identify.settings' defaults)."""
-    found: dict[TrackKey, Naming] = {}
-    ref_by_label = dict(zip(refs.labels, refs.embeddings, strict=True))
-    for video_idx, entry in enumerate(entries):
-        dump = read_face_dump(entry.faces)
+class DirectNames:
+    """Every video's tracks identified against the references (one-to-one per shot), under
+    `rules` (default: identify.settings' defaults); fed one dump at a time, as the corpus's
+    faces are loaded (`load_corpus_faces(visit=...)`), so no dump is read twice."""
+
+    def __init__(self, refs: ReferenceSet, ref_src: str | Path, mode: str,
+                 rules: FaceRules | None = None):
+        self.refs, self.ref_src, self.mode, self.rules = refs, ref_src, mode, rules
+        self.found: dict[TrackKey, Naming] = {}
+        self._ref_by_label = dict(zip(refs.labels, refs.embeddings, strict=True))
+
+    def __call__(self, video_idx: int, entry: CorpusEntry, dump: FaceDump) -> None:
+        """Identify the tracks of one video's dump."""
         if len(dump) == 0:
-            continue
+            return
         assert entry.group is not None
-        params = (DirectParams.sparse(dump.embedder, rules=rules) if mode == "sparse"
-                  else DirectParams.full(dump.embedder, rules=rules))
-        rows = identify_dump(refs, ref_src, dump, entry.faces, read_shots(entry.group),
-                             entry.group, params)
+        params = (DirectParams.sparse(dump.embedder, rules=self.rules) if self.mode == "sparse"
+                  else DirectParams.full(dump.embedder, rules=self.rules))
+        rows = identify_dump(self.refs, self.ref_src, dump, entry.faces,
+                             read_shots(entry.group), entry.group, params)
         seg = dump.seg if dump.seg is not None else np.full(len(dump), -1)
+        space = space_of(dump.embedder, dump.dim)
         for row in rows:
             faces = dump.embed[(seg == row.seg) & (dump.pers == row.skel_id)]
-            space = space_of(dump.embedder, dump.dim)
-            dist = float(space.distances(faces, ref_by_label[row.label]).min())
-            found[(video_idx, row.seg, row.skel_id)] = Naming(row.label, dist)
-    return found
+            dist = float(space.distances(faces, self._ref_by_label[row.label]).min())
+            self.found[(video_idx, row.seg, row.skel_id)] = Naming(row.label, dist)
 
 
 @dataclass
@@ -92,7 +95,7 @@ def cluster_names(outcome: ClusOutcome, settings: ClusSettings, corpus_csv: Path
                         corpus_csv)
     rules = FaceRules() if rules is None else rules
     if not rules.is_main:
-        bbox, quality = _face_boxes(faces)
+        bbox, quality = faces.bbox, faces.quality  # None: faces not judged on boxes
         face_clusters = np.asarray(outcome.track_labels, np.int64)[faces.group]
         threshold = refs.embedder.threshold
         named = name_clusters_by_votes(face_clusters, faces.embed, refs, threshold, rules,
@@ -127,28 +130,3 @@ def _backed_tracks(outcome: ClusOutcome, named: list[NamedCluster], refs: Refere
     agree = cands.person == track_person[track]
     return {(int(faces.track_video[t]), int(faces.track_seg[t]), int(faces.track_pers[t]))
             for t in track[agree]}
-
-
-def _face_boxes(faces: CorpusFaces) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Box and quality of every corpus face, from its video's dump (None where a dump lacks
-    them: those faces are then not judged on what the dump does not say)."""
-    bbox = np.full((faces.n_faces, 4), np.nan)
-    quality = np.full(faces.n_faces, np.nan)
-    for video_idx, path in enumerate(faces.face_dumps):
-        rows = np.flatnonzero(faces.video_idx == video_idx)
-        if len(rows) == 0:
-            continue
-        dump = read_face_dump(path)
-        if dump.bbox is None or dump.quality is None or len(dump) == 0:
-            return None, None
-        # The corpus keeps a dump's faces; find each by (frame, track), not by position.
-        key = dump.frame.astype(np.int64) * (int(dump.pers.max()) + 2) + dump.pers + 1
-        want = faces.frame[rows] * (int(dump.pers.max()) + 2) + faces.pers[rows] + 1
-        order = np.argsort(key, kind="stable")
-        pos = np.clip(np.searchsorted(key[order], want), 0, len(key) - 1)
-        found = order[pos]
-        if not np.array_equal(key[found], want):
-            return None, None  # the dump changed under the corpus: judge no face on it
-        bbox[rows] = dump.bbox[found]
-        quality[rows] = dump.quality[found]
-    return bbox, quality

@@ -12,7 +12,7 @@ from pathlib import Path
 from skelshop.corpus.artifacts import VideoArtifacts, artifact_names
 from skelshop.corpus.inputs import collect_videos
 from skelshop.corpus.manual_names import Naming, names_path, track_name
-from skelshop.corpus.naming import ClusterNaming, cluster_names, direct_names
+from skelshop.corpus.naming import ClusterNaming, DirectNames, cluster_names
 from skelshop.corpus.outdir_lock import outdir_lock
 from skelshop.corpus.scheduler import task_runner
 from skelshop.corpus.shot_times import shot_seconds
@@ -198,7 +198,12 @@ def _corpus_stage(done: list[VideoArtifacts], out_dir: Path, settings: CorpusSet
         _remove_stale_outputs(out_dir, written | {summary.identities})
         return
     old_model = _stored_model(out_dir / "model.h5", summary)  # read before it is replaced
-    faces = load_corpus_faces(entries, corpus_csv, progress=progress)
+    # Direct identification sees each dump as it is loaded for clustering: read once.
+    direct_namer = (DirectNames(refs, settings.refs, settings.mode, settings.face_rules)
+                    if refs is not None and settings.refs is not None else None)
+    t0 = time.perf_counter()
+    faces = load_corpus_faces(entries, corpus_csv, progress=progress, visit=direct_namer)
+    summary.stage_seconds["load"] = time.perf_counter() - t0
     tracks = list(zip(faces.track_video.tolist(), faces.track_seg.tolist(),
                       faces.track_pers.tolist(), strict=True))
     labels: dict[tuple[int, int, int], int] = {}
@@ -219,20 +224,19 @@ def _corpus_stage(done: list[VideoArtifacts], out_dir: Path, settings: CorpusSet
                                 for lab in labels.values() if lab >= 0})
     else:
         summary.notes.append("fewer than two faces in the corpus: nothing to cluster")
-    direct: dict[tuple[int, int, int], Naming] = {}
+    direct: dict[tuple[int, int, int], Naming] = (
+        direct_namer.found if direct_namer is not None else {})
     by_cluster: dict[str, Naming] = {}
     backed: ClusterNaming | None = None
     t0 = time.perf_counter()
-    if refs is not None and settings.refs is not None:
-        direct = direct_names(entries, refs, settings.refs, settings.mode, settings.face_rules)
-        if outcome is not None:
-            backed = cluster_names(outcome, settings.clustering, corpus_csv, refs,
-                                   settings.refs, chosen, rules=settings.face_rules)
-            named = backed.named
-            by_cluster = {n.clus: Naming(n.label, n.dist) for n in named}
-            write_identifications(out_dir / "cluster.identifications.csv",
-                                  [Identification(label=n.label, clus=n.clus) for n in named])
-            written.add(out_dir / "cluster.identifications.csv")
+    if refs is not None and settings.refs is not None and outcome is not None:
+        backed = cluster_names(outcome, settings.clustering, corpus_csv, refs,
+                               settings.refs, chosen, rules=settings.face_rules)
+        named = backed.named
+        by_cluster = {n.clus: Naming(n.label, n.dist) for n in named}
+        write_identifications(out_dir / "cluster.identifications.csv",
+                              [Identification(label=n.label, clus=n.clus) for n in named])
+        written.add(out_dir / "cluster.identifications.csv")
     summary.stage_seconds["name"] = time.perf_counter() - t0
     rows = _identities(entries, tracks, labels, direct, by_cluster, names, backed)
     write_corpus_identities(summary.identities, rows)

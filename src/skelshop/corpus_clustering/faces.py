@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from tqdm import tqdm
 
 from skelshop.errors import SkelshopError
 from skelshop.formats.corpus import CorpusEntry
-from skelshop.formats.face_dump import EmbedderInfo, read_face_dump
+from skelshop.formats.face_dump import EmbedderInfo, FaceDump, read_face_dump
 from skelshop.formats.scenes import read_shots
 from skelshop.space import EmbeddingSpace
 
@@ -34,6 +35,9 @@ class CorpusFaces:
     track_video: np.ndarray  # int32 (T,)
     track_seg: np.ndarray  # int32 (T,)
     track_pers: np.ndarray  # int64 (T,)
+    # Face box (N, 4) and quality (N,) from the dumps; None where a dump lacks them.
+    bbox: np.ndarray | None = None
+    quality: np.ndarray | None = None
 
     @property
     def n_faces(self) -> int:
@@ -68,14 +72,22 @@ def _shot_indices(entry: CorpusEntry, seg: np.ndarray | None, frame: np.ndarray)
 
 
 def load_corpus_faces(entries: list[CorpusEntry], corpus_path: str | Path,
-                      progress: bool = True) -> CorpusFaces:
-    """Read every face dump of a corpus; refuse mixed embedders and unusable embeddings."""
+                      progress: bool = True,
+                      visit: Callable[[int, CorpusEntry, FaceDump], None] | None = None,
+                      ) -> CorpusFaces:
+    """Read every face dump of a corpus; refuse mixed embedders and unusable embeddings.
+
+    Each dump is read once: `visit(corpus row, entry, dump)` sees it while it is in memory
+    (a corpus run identifies its tracks directly then, instead of reading it again).
+    """
     if not entries:
         raise SkelshopError(corpus_path, "the corpus has no videos")
     embedder: EmbedderInfo | None = None
     space: EmbeddingSpace | None = None
     first_src: Path | None = None
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("embed", "video", "frame", "pers", "seg")}
+    parts: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("embed", "video", "frame", "pers", "seg", "bbox", "quality")}
+    boxed = True  # every dump with faces has boxes and qualities
     for video_idx, entry in enumerate(tqdm(entries, desc="face dumps", unit="video",
                                            disable=not progress)):
         dump = read_face_dump(entry.faces)
@@ -94,6 +106,12 @@ def load_corpus_faces(entries: list[CorpusEntry], corpus_path: str | Path,
         parts["frame"].append(dump.frame.astype(np.int64))
         parts["pers"].append(dump.pers.astype(np.int64))
         parts["seg"].append(_shot_indices(entry, dump.seg, dump.frame))
+        boxed = boxed and dump.bbox is not None and dump.quality is not None
+        if boxed:
+            parts["bbox"].append(np.asarray(dump.bbox, np.float32).reshape(-1, 4))
+            parts["quality"].append(np.asarray(dump.quality, np.float32))
+        if visit is not None:
+            visit(video_idx, entry, dump)
     assert embedder is not None
     if not parts["embed"]:
         raise SkelshopError(corpus_path, "no faces in any face dump of the corpus")
@@ -115,6 +133,8 @@ def load_corpus_faces(entries: list[CorpusEntry], corpus_path: str | Path,
         track_video=tracks[:, 0].astype(np.int32),
         track_seg=tracks[:, 1].astype(np.int32),
         track_pers=tracks[:, 2],
+        bbox=np.concatenate(parts["bbox"]) if boxed else None,
+        quality=np.concatenate(parts["quality"]) if boxed else None,
     )
 
 
@@ -129,4 +149,6 @@ def subset_faces(faces: CorpusFaces, keep_tracks: np.ndarray) -> tuple[CorpusFac
         frame=faces.frame[rows], pers=faces.pers[rows], seg=faces.seg[rows],
         group=new_group.astype(np.int64), track_video=faces.track_video[keep_tracks],
         track_seg=faces.track_seg[keep_tracks], track_pers=faces.track_pers[keep_tracks],
+        bbox=None if faces.bbox is None else faces.bbox[rows],
+        quality=None if faces.quality is None else faces.quality[rows],
     ), rows
