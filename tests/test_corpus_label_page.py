@@ -350,3 +350,15 @@ def test_the_page_holds_the_outdir_until_stopped(corpus: tuple[list[Path], Path]
     report = run_cli("report", out)
     assert report.returncode == 0, report.stderr
     assert (out / "report" / "index.html").is_file()
+
+
+@pytest.mark.slow
+def test_find_with_a_photo_that_is_no_image_names_it_once(corpus: tuple[list[Path], Path],
+                                                          tmp_path: Path) -> None:
+    _, out = corpus
+    photo = tmp_path / "portrait.jpg"
+    photo.write_text("not a picture\n")
+    line = assert_one_error_line(run_cli("corpus", "find", out, photo), photo)
+    assert line.count(str(photo)) == 1, line
+    both = assert_one_error_line(run_cli("corpus", "find", out, photo, photo), out)
+    assert "no face found in any photo" in both

@@ -56,9 +56,11 @@ def find_person(out_dir: Path, photos: list[Path],
     model = read_cluster_model(out_dir / "model.h5")
     entries = {str(e.video): e for e in read_corpus(out_dir / "corpus.csv", check_files=False)}
     query, problems = embed_photos(photos, model.embedder.name)
+    if len(query) == 0 and len(photos) == 1:  # name the photo once, then what is wrong
+        raise SkelshopError(photos[0], problems[0].removeprefix(f"{photos[0]}: ")
+                            if problems else "no face found in the photo")
     if len(query) == 0:
-        raise SkelshopError(photos[0] if len(photos) == 1 else out_dir,
-                            "no face found in any photo: " + "; ".join(problems))
+        raise SkelshopError(out_dir, "no face found in any photo: " + "; ".join(problems))
     space = space_of(model.embedder, model.embed.shape[1])
     limit = space.threshold if thresh is None else float(thresh)
     face_dist = space.distances(query, model.embed).min(axis=0)
