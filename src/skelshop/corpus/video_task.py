@@ -55,7 +55,8 @@ class VideoResult:
     tracks: int = 0
     faces: int = 0
     video_seconds: float = 0.0
-    stage_seconds: dict[str, float] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # stages overlap (threads)
+    seconds: float = 0.0  # wall-clock seconds the video took
     pid: int = field(default_factory=os.getpid)  # the process that ran the task
 
 
@@ -84,7 +85,7 @@ def process_video(art: VideoArtifacts, mode: str, fps: float, per_track: int,
                            f"{art.video}: cannot write {where}: {err.strerror or err}")
     return VideoResult(art.video, "done", shots=stats.shots, tracks=stats.tracks,
                        faces=stats.faces_written, video_seconds=stats.video_seconds,
-                       stage_seconds=dict(stats.stage_seconds))
+                       stage_seconds=dict(stats.stage_seconds), seconds=stats.wall_seconds)
 
 
 def stored_result(art: VideoArtifacts) -> VideoResult:
