@@ -87,6 +87,17 @@ def test_store_merges_unmerges_and_splits(tmp_path: Path) -> None:
     assert again.names == {"c0": "Ann", "c2": "Bea"}
 
 
+def test_merging_a_named_cluster_into_an_unnamed_one_keeps_the_name(tmp_path: Path) -> None:
+    store = CorpusNameStore(tmp_path / "names.csv")
+    store.set("c3", "Cleo")
+    store.merge("c3", "c1")  # c1 had no name: it takes c3's
+    assert store.labels() == {"c1": "Cleo", "c3": "Cleo"}
+    store.set("c4", "Dan")
+    store.merge("c4", "c1")  # c1 is named now: c4 becomes Cleo too (the merge says so)
+    assert store.labels() == {"c1": "Cleo", "c3": "Cleo", "c4": "Cleo"}
+    assert read_corpus_names(tmp_path / "names.csv").names == {"c1": "Cleo"}
+
+
 def _post(port: int, path: str, body: dict) -> tuple[int, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})

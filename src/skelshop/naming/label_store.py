@@ -116,8 +116,11 @@ class CorpusNameStore:
             if other == clus:
                 raise ValueError("a cluster is the same person as itself")
             if other:
+                own = names.names.pop(clus, None)  # its name is the other's from now on...
+                target = names.resolve(other)
+                if own and not names.names.get(target):  # ...unless the other has none yet
+                    names.names[target] = own
                 names.same_as[clus] = other
-                names.names.pop(clus, None)  # its name is the other's from now on
             else:
                 names.same_as.pop(clus, None)
             self._save()
