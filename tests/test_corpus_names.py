@@ -87,6 +87,14 @@ def test_store_merges_unmerges_and_splits(tmp_path: Path) -> None:
     assert again.names == {"c0": "Ann", "c2": "Bea"}
 
 
+def test_an_empty_names_file_is_no_names(tmp_path: Path) -> None:
+    (tmp_path / "names.csv").touch()
+    assert not read_corpus_names(tmp_path / "names.csv")
+    store = CorpusNameStore(tmp_path / "names.csv")
+    store.set("c0", "Ann")
+    assert read_corpus_names(tmp_path / "names.csv").names == {"c0": "Ann"}
+
+
 def test_merging_a_named_cluster_into_an_unnamed_one_keeps_the_name(tmp_path: Path) -> None:
     store = CorpusNameStore(tmp_path / "names.csv")
     store.set("c3", "Cleo")

@@ -66,10 +66,10 @@ def _cluster(path: Path, lineno: int, column: str, text: str) -> str:
 
 
 def read_corpus_names(path: str | Path) -> CorpusNames:
-    """Read names.csv; a missing file is no names at all."""
+    """Read names.csv; a missing or empty (0-byte) file is no names at all."""
     path = Path(path)
     out = CorpusNames()
-    if not path.exists():
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
         return out
     for lineno, rec in read_csv_table(path, REQUIRED, "names file"):
         label, clus = rec["label"].strip(), rec["clus"].strip()
