@@ -27,8 +27,10 @@ fresh subprocess, so its wall time includes numba compilation, and its peak memo
   order), fitted on the first 90 % of the videos as `corpus run` fits (`cluster_fixed`,
   pynndescent), then the other 10 % added as a re-run on the grown corpus adds them
   (`extend_clustering`); its time is the add alone (total_s), the notes give the fit's
-  and a full refit's times, the share of the old faces keeping their cluster, and the
-  refit's BCubed F (its b3F is the grown clustering's)
+  and a full refit's times, the share of the old faces keeping their cluster, how well
+  the add's search finds the added faces' nearest kept faces (its index, rebuilt after
+  the add, against an exact search on 2000 sampled added faces), and the refit's BCubed
+  F (its b3F is the grown clustering's)
 
 Two F columns. `b3F` scores each face's own label (noise faces as singletons). `b3F_trk`
 (b3F tracks) is the BCubed F of the per-track labels skelshop writes, which is what a
@@ -192,6 +194,7 @@ def work_incremental(x: np.ndarray, k: int, out: Path, data: Path) -> None:
     np.save(out / "labels.npy", labels)
     np.save(out / "track_labels.npy", grown.track_labels)  # per corpus track, as written
     kept = grown.face_labels[old_rows] == fitted.face_labels
+    _emit(**add_search_recall(faces, faces.video_idx >= cut))
     start = time.perf_counter()
     refit = cluster_fixed(faces, settings, "bench", progress=False)
     refit_s = time.perf_counter() - start
@@ -203,6 +206,33 @@ def work_incremental(x: np.ndarray, k: int, out: Path, data: Path) -> None:
           old_kept=float(kept.mean()), added=int((faces.track_video >= cut).sum()),
           predicted=ext.predicted_tracks, new_clusters=ext.new_clusters,
           viol_grown=grown.violations, viol_refit=refit.violations)
+
+
+RECALL_SAMPLE = 2000
+
+
+def add_search_recall(faces: object, is_new: np.ndarray, seed: int = 0) -> dict:
+    """How well the add's search of its new faces against the kept ones finds their nearest:
+    the same index (`knn.KnnIndex` over the corpus, kept faces part 0, as `extend_clustering`
+    builds it) against an exact search, on sampled added faces."""
+    from skelshop.cluster.knn.exact import nearest_sq
+    from skelshop.cluster.knn.query import KnnIndex
+    from skelshop.corpus_clustering.nodes import make_nodes
+
+    space = make_nodes(faces, "vote").space
+    index = KnnIndex(faces.embed, space, seed, threads=2, part=is_new.astype(np.int64))
+    rng = np.random.default_rng(seed)
+    new_rows, old_rows = np.flatnonzero(is_new), np.flatnonzero(~is_new)
+    sample = np.sort(rng.choice(new_rows, size=min(RECALL_SAMPLE, len(new_rows)), replace=False))
+    d_ivf, ivf = index.search(faces.embed[sample], 5, parts=(0,))[0]
+    sq, exact = nearest_sq(space.prepare(faces.embed[sample]), index.x[old_rows], 5)
+    exact = old_rows[exact]
+    d_exact = space.from_native(sq, "sqeuclidean")
+    return {"ivf_recall1": float((ivf[:, 0] == exact[:, 0]).mean()),
+            "ivf_recall5": float(np.mean([len(np.intersect1d(a, b)) / 5
+                                          for a, b in zip(ivf, exact, strict=True)])),
+            "ivf_dist_ratio": float(np.mean(d_ivf[:, 0] / np.maximum(d_exact[:, 0], 1e-12))),
+            "ivf_sample": len(sample)}
 
 
 def work_original(x: np.ndarray, k: int, out: Path) -> None:
@@ -612,6 +642,10 @@ def _incremental_notes(v: dict) -> str:
         notes.append(f"full refit {v['refit_s']:.1f} s")
     if "old_kept" in v:
         notes.append(f"old faces keeping their cluster {100 * v['old_kept']:.2f} %")
+    if "ivf_recall1" in v:
+        notes.append(f"add's search vs exact on {v['ivf_sample']} added faces: nearest kept face "
+                     f"found {v['ivf_recall1']:.4f}, recall@5 {v['ivf_recall5']:.4f}, "
+                     f"found/true nearest distance {v['ivf_dist_ratio']:.4f}")
     if "refit_bcubed_f" in v and "bcubed_f" in v:
         notes.append(f"refit b3F {v['refit_bcubed_f']:.3f} "
                      f"(grown - refit {v['bcubed_f'] - v['refit_bcubed_f']:+.4f})")

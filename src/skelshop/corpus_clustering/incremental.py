@@ -5,9 +5,11 @@ faces) keep their clusters; the others are placed into the existing clusters by 
 estimator's `predict` (the fit's own noise rule; two tracks seen in one frame never share
 a cluster), and those it leaves out are clustered among themselves, their clusters
 numbered after every existing one. Tracks of videos no longer in the corpus are dropped;
-cluster numbers never change. The new nodes are searched once against the kept ones
-(`knn.search_knn`: exact while small, faiss IVF beyond); that search serves both
-`predict` and the new nodes' rows of the grown kNN graph.
+cluster numbers never change. One index over the corpus's nodes (`knn.KnnIndex`, kept
+and new nodes its two parts: exact while small, IVF cells beyond, built once per add)
+serves every search of the add: the new nodes are searched once against the kept ones
+and against each other (one pass over the cells), for `predict` and for the new nodes'
+rows of the grown kNN graph; the kept nodes keep their stored rows and distances.
 
 `carry_numbers`: after a refit, each new cluster takes the number of the old cluster it
 overlaps most (one to one, `scipy.optimize.linear_sum_assignment` on the track overlap),
@@ -16,6 +18,7 @@ so names given to old numbers carry over; the rest get numbers after all old one
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 from dataclasses import dataclass, replace
@@ -26,8 +29,8 @@ import numpy as np
 from skelshop.cluster.algorithms import ALGORITHMS, Clustering
 from skelshop.cluster.cannot_link import count_violations
 from skelshop.cluster.estimators import ClusterEstimator, estimator_from_model
-from skelshop.cluster.knn import SMALL_N, KnnGraph, search_knn
-from skelshop.cluster.knn.graph import finish_graph
+from skelshop.cluster.knn import SMALL_N, KnnGraph
+from skelshop.cluster.knn.query import KnnIndex
 from skelshop.cluster.track_agreement import cooccurring_groups
 from skelshop.corpus_clustering.faces import CorpusFaces, subset_faces
 from skelshop.corpus_clustering.nodes import Nodes, make_nodes, node_graph, pooled_labels
@@ -46,6 +49,7 @@ from skelshop.formats.identifications import cluster_index
 log = logging.getLogger(__name__)
 NOISE = -1
 TrackKey = tuple[str, int, int]  # (video path, shot, track id)
+_COMPARE_BLOCK = 65536  # face rows per embedding comparison: bounded temporaries
 
 
 def _video_key(path: str) -> str:
@@ -89,22 +93,34 @@ def kept_face_rows(model: ClusterModel, faces: CorpusFaces) -> np.ndarray:
     """
     old_row = np.full(faces.n_faces, -1, dtype=np.int64)
     old_index = {_video_key(v): i for i, v in enumerate(model.videos)}
-    for video_idx, video in enumerate(faces.videos):
-        ov = old_index.get(_video_key(video))
-        if ov is None:
-            continue
-        new_rows = np.flatnonzero(faces.video_idx == video_idx)
-        old_rows = np.flatnonzero(model.face_video == ov)
-        if len(new_rows) != len(old_rows):
-            continue
-        new_rows = new_rows[np.lexsort((faces.pers[new_rows], faces.frame[new_rows]))]
-        old_rows = old_rows[np.lexsort((model.face_pers[old_rows], model.face_frame[old_rows]))]
-        same = (np.array_equal(faces.frame[new_rows], model.face_frame[old_rows])
-                and np.array_equal(faces.pers[new_rows], model.face_pers[old_rows])
-                and np.array_equal(faces.seg[new_rows], model.face_seg[old_rows])
-                and np.allclose(faces.embed[new_rows], model.embed[old_rows], atol=1e-6))
-        if same:
-            old_row[new_rows] = old_rows
+    video_old = np.array([old_index.get(_video_key(v), -1) for v in faces.videos], np.int64)
+    n_new = np.bincount(faces.video_idx, minlength=len(faces.videos))
+    n_old = np.bincount(model.face_video, minlength=len(model.videos))
+    video_old[(video_old >= 0) & (n_new != n_old[np.maximum(video_old, 0)])] = -1
+    matched = video_old[video_old >= 0]
+    if len(np.unique(matched)) < len(matched):  # one model video named twice: keep the first
+        first = np.unique(video_old, return_index=True)[1]
+        video_old[np.setdiff1d(np.arange(len(video_old)), first)] = -1
+    # faces of matched videos, both sides in (model video, frame, track) order: aligned
+    new_rows = np.flatnonzero(video_old[faces.video_idx] >= 0)
+    of_video = video_old[faces.video_idx[new_rows]]
+    new_rows = new_rows[np.lexsort((faces.pers[new_rows], faces.frame[new_rows], of_video))]
+    in_model = np.zeros(len(model.videos), dtype=bool)
+    in_model[video_old[video_old >= 0]] = True
+    old_rows = np.flatnonzero(in_model[model.face_video])
+    old_rows = old_rows[np.lexsort((model.face_pers[old_rows], model.face_frame[old_rows],
+                                    model.face_video[old_rows]))]
+    same = ((faces.frame[new_rows] == model.face_frame[old_rows])
+            & (faces.pers[new_rows] == model.face_pers[old_rows])
+            & (faces.seg[new_rows] == model.face_seg[old_rows]))
+    for start in range(0, len(new_rows), _COMPARE_BLOCK):  # np.allclose's test, row by row
+        stop = start + _COMPARE_BLOCK
+        a, b = faces.embed[new_rows[start:stop]], model.embed[old_rows[start:stop]]
+        same[start:stop] &= (np.abs(a - b) <= 1e-6 + 1e-5 * np.abs(b)).all(axis=1)
+    video = faces.video_idx[new_rows]
+    unchanged = np.bincount(video, weights=~same, minlength=len(faces.videos)) == 0
+    keep = unchanged[video]
+    old_row[new_rows[keep]] = old_rows[keep]
     return old_row
 
 
@@ -147,17 +163,23 @@ def extend_clustering(model: ClusterModel, faces: CorpusFaces, settings: ClusSet
     track_labels = np.full(faces.n_tracks, NOISE, dtype=np.int32)
     graph_k = min(ALGORITHMS[settings.algorithm].graph_k(params), len(nodes) - 1)
     found: NewNeighbours | None = None
+    stored = estimator_from_model(model)
+    # one index over the corpus's nodes (kept: part 0, new: part 1) for every search below
+    index = KnnIndex(nodes.embed, nodes.space, settings.seed, threads,
+                     part=(~is_old).astype(np.int64))
+    grows = not _rebuilds_graph(model, nodes, is_old, settings, graph_k, rebuild_below)
     if len(new_nodes):
         if is_old.any():  # else every new track is clustered among the new ones
             fitted = np.unique(node_old[is_old])  # the estimator's rows: kept model nodes
-            estimator = _estimator_on(model, fitted)
-            assert estimator.embeddings_ is not None
+            estimator = _estimator_on(stored, fitted)
             search_k = max(graph_k, getattr(estimator.params, "k", 1))
-            dist, rows = search_knn(nodes.embed[new_nodes], estimator.embeddings_, search_k,
-                                    nodes.space, settings.seed, threads)
-            old_to_node = np.full(model.n_nodes, -1, dtype=np.int64)
-            old_to_node[node_old[is_old]] = np.flatnonzero(is_old)
-            found = NewNeighbours(new_nodes, dist, old_to_node[fitted[rows]])
+            # new against kept (predict, graph) and, for a grown graph, new against new
+            found_parts = index.search(nodes.embed[new_nodes], max(search_k, graph_k + 1),
+                                       parts=(0, 1) if grows else (0,))
+            dist, near_old = (a[:, :search_k] for a in found_parts[0])
+            if grows:
+                found = NewNeighbours(new_nodes, dist, near_old, *found_parts[1])
+            rows = np.searchsorted(fitted, node_old[near_old])  # corpus node -> estimator row
             new_pairs = cannot[~old_tracks[cannot[:, 0]] & ~old_tracks[cannot[:, 1]]] \
                 if len(cannot) else cannot
             predicted = estimator.predict(nodes.embed[new_nodes], groups=groups[new_nodes],
@@ -180,84 +202,103 @@ def extend_clustering(model: ClusterModel, faces: CorpusFaces, settings: ClusSet
     old_track_label = _old_track_labels(model, faces)
     track_labels[old_tracks] = old_track_label[old_tracks]
     graph = _grown_graph(model, faces, nodes, node_old, settings, graph_k, rebuild_below,
-                         progress, found)
-    estimator = estimator_from_model(model)
+                         progress, found, index)
     outcome = ClusOutcome(faces, nodes, graph, Clustering(labels, core, density), params,
-                          face_labels, track_labels, estimator, cannot,
+                          face_labels, track_labels, stored, cannot,
                           0, count_violations(track_labels, cannot), notes)
     return outcome, Extension(int(old_tracks.sum()), n_predicted, n_rest, n_new_clusters)
 
 
 @dataclass(frozen=True)
 class NewNeighbours:
-    """The new nodes' nearest kept nodes (corpus node ids), nearest first."""
+    """The new nodes' nearest kept nodes and nearest new nodes (corpus node ids), nearest first."""
 
     nodes: np.ndarray  # int64 (q,) the new nodes
     distances: np.ndarray  # float32 (q, c), in the nodes' space
     indices: np.ndarray  # int64 (q, c) kept corpus nodes
+    new_distances: np.ndarray  # float32 (q, c'), to new nodes (the node itself included)
+    new_indices: np.ndarray  # int64 (q, c') new corpus nodes
 
 
 def _grown_graph(model: ClusterModel, faces: CorpusFaces, nodes: Nodes, node_old: np.ndarray,
                  settings: ClusSettings, k: int, rebuild_below: int,
-                 progress: bool, found: NewNeighbours | None = None) -> KnnGraph:
+                 progress: bool, found: NewNeighbours | None = None,
+                 index: KnnIndex | None = None) -> KnnGraph:
     """The kNN graph of the grown corpus (for prototypes and the stored model).
 
-    Large corpora: kept nodes keep their stored neighbours (renumbered); a new node's
-    list is the nearest k of its kept neighbours from `found` (the search `predict`
-    used) and of its neighbours among the new nodes (one more search, new against new);
-    kept nodes that lost a neighbour with a removed video are searched against all.
-    Searches are `knn.search_knn`'s (exact while small, IVF beyond). A kept node's list
-    does not learn of new nodes nearer than its old neighbours: the graph only ranks
-    prototypes; cluster membership was decided by `predict`. Small corpora (or min
-    pooling, whose graph comes from the faces') are rebuilt, as exact as a refit.
+    Large corpora: kept nodes keep their stored neighbours (renumbered, with their stored
+    distances); a new node's list is the nearest k of its kept and new neighbours from
+    `found` (the one search `predict` used, or searched here); kept nodes that lost a
+    neighbour with a removed video are searched against all. Searches go through `index`
+    (`knn.KnnIndex` over the corpus's nodes, kept ones part 0: exact while small, IVF
+    beyond). A kept node's list does not learn of new nodes nearer than its old
+    neighbours: the graph only ranks prototypes; cluster membership was decided by
+    `predict`. Small corpora (or min pooling, whose graph comes from the faces') are
+    rebuilt, as exact as a refit.
     """
     is_old = node_old >= 0
-    if (len(nodes) <= rebuild_below or settings.pool == "min" or model.knn_indices.shape[1] < k
-            or not is_old.any()):
+    if _rebuilds_graph(model, nodes, is_old, settings, k, rebuild_below):
         return node_graph(faces, nodes, k, settings.ann_lib, settings.seed, settings.threads,
                           progress)
+    if index is None:
+        index = KnnIndex(nodes.embed, nodes.space, settings.seed, settings.threads,
+                         part=(~is_old).astype(np.int64))
     old_to_new = np.full(model.n_nodes, -1, dtype=np.int64)
     old_to_new[node_old[is_old]] = np.flatnonzero(is_old)
-    raw = np.empty((len(nodes), k + 1), dtype=np.int64)
-    raw[:, 0] = np.arange(len(nodes))
-    kept = old_to_new[model.knn_indices[node_old[is_old], :k]]
-    raw[is_old, 1:] = kept
+    indices = np.empty((len(nodes), k), dtype=np.int64)
+    distances = np.empty((len(nodes), k), dtype=np.float32)
+    indices[is_old] = old_to_new[model.knn_indices[node_old[is_old], :k]]
+    distances[is_old] = model.knn_distances[node_old[is_old], :k]
     lost = np.zeros(len(nodes), dtype=bool)
-    lost[is_old] = (kept < 0).any(axis=1)
-    x = np.ascontiguousarray(nodes.space.prepare(nodes.embed), dtype=np.float32)
-    space, seed, threads = nodes.space, settings.seed, settings.threads
+    lost[is_old] = (indices[is_old] < 0).any(axis=1)
     new = np.flatnonzero(~is_old)
     if len(new):
         if found is None or not np.array_equal(found.nodes, new):
-            d_old, i_old = search_knn(x[new], x[is_old], k, space, seed, threads)
-            i_old = np.flatnonzero(is_old)[i_old]
+            (d_old, i_old), (d_new, i_new) = index.search(nodes.embed[new], k + 1, parts=(0, 1))
         else:
-            d_old, i_old = found.distances[:, :k], found.indices[:, :k]
-        d_new, i_new = search_knn(x[new], x[new], k + 1, space, seed, threads)
-        i_new = new[i_new]
-        raw[new, 1:] = _nearest_of(np.hstack([d_old, d_new]), np.hstack([i_old, i_new]),
-                                   new, k)
+            d_old, i_old = found.distances, found.indices
+            d_new, i_new = found.new_distances, found.new_indices
+        _set_nearest(indices, distances, new, np.hstack([d_old[:, :k], d_new[:, :k + 1]]),
+                     np.hstack([i_old[:, :k], i_new[:, :k + 1]]))
     rows = np.flatnonzero(lost)
     if len(rows):
-        dist, ids = search_knn(x[rows], x, k + 1, space, seed, threads)
-        raw[rows, 1:] = _nearest_of(dist, ids, rows, k)
-    return finish_graph(x, raw, k, space)
+        dist, ids = index.search(nodes.embed[rows], k + 1)[0]
+        _set_nearest(indices, distances, rows, dist, ids)
+    # renumbered lists were sorted by (distance, old id): re-sort the rows holding a tie
+    tied = np.flatnonzero((np.diff(distances, axis=1) == 0).any(axis=1))
+    if len(tied):
+        order = np.lexsort((indices[tied], distances[tied]), axis=1)
+        indices[tied] = np.take_along_axis(indices[tied], order, axis=1)
+        distances[tied] = np.take_along_axis(distances[tied], order, axis=1)
+    return KnnGraph(indices, distances)
 
 
-def _nearest_of(dist: np.ndarray, ids: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
-    """Per row, the ids of its k nearest candidates other than itself (by distance, id)."""
+def _rebuilds_graph(model: ClusterModel, nodes: Nodes, is_old: np.ndarray,
+                    settings: ClusSettings, k: int, rebuild_below: int) -> bool:
+    """Whether the grown corpus's kNN graph is rebuilt (else grown from the stored one)."""
+    return bool(len(nodes) <= rebuild_below or settings.pool == "min"
+                or model.knn_indices.shape[1] < k or not is_old.any())
+
+
+def _set_nearest(indices: np.ndarray, distances: np.ndarray, rows: np.ndarray,
+                 dist: np.ndarray, ids: np.ndarray) -> None:
+    """Per row, its k nearest candidates other than itself, by (distance, id), in place."""
+    k = indices.shape[1]
     dist = np.where(ids == rows[:, None], np.inf, dist)
     order = np.lexsort((ids, dist), axis=1)[:, :k]
-    return np.take_along_axis(ids, order, axis=1)
+    indices[rows] = np.take_along_axis(ids, order, axis=1)
+    distances[rows] = np.take_along_axis(dist, order, axis=1)
 
 
-def _estimator_on(model: ClusterModel, old_nodes: np.ndarray) -> ClusterEstimator:
+def _estimator_on(stored: ClusterEstimator, old_nodes: np.ndarray) -> ClusterEstimator:
     """The stored estimator, its fitted nodes limited to those still in the corpus."""
-    est = estimator_from_model(model)
-    est.labels_ = est.labels_[old_nodes]
-    est.core_ = est.core_[old_nodes]
-    assert est.embeddings_ is not None
-    est.embeddings_ = np.ascontiguousarray(est.embeddings_[old_nodes])
+    assert stored.embeddings_ is not None
+    if len(old_nodes) == len(stored.labels_):  # every node kept: the estimator as stored
+        return stored
+    est = copy.copy(stored)
+    est.labels_ = stored.labels_[old_nodes]
+    est.core_ = stored.core_[old_nodes]
+    est.embeddings_ = np.ascontiguousarray(stored.embeddings_[old_nodes])
     return est
 
 
