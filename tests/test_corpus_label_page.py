@@ -342,6 +342,7 @@ def test_the_page_holds_the_outdir_until_stopped(corpus: tuple[list[Path], Path]
             assert line.startswith(f"error: {out}: in use by skelshop process "
                                    f"{page_server.proc.pid}")
             assert "running `skelshop corpus label`" in line
+            assert "stop that labelling page (Ctrl-C" in line
             assert proc.stdout == ""
         assert not (out / "report").exists()
     finally:

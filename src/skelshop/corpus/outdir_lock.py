@@ -82,9 +82,13 @@ def outdir_lock(out_dir: Path, command: str = "corpus run") -> Iterator[Path]:
             if holder is not None and _is_stale(holder):
                 _remove_stale(lock, holder)
                 continue
+            serving = isinstance(holder, dict) and str(holder.get("command", "")
+                                                       ).startswith("corpus label")
+            wait = ("stop that labelling page (Ctrl-C in its terminal)" if serving
+                    else "wait for it to finish")
             raise SkelshopError(out_dir, f"in use by {_describe(holder)} (lock file {lock}); "
-                                         "wait for it to finish, or delete the lock file if "
-                                         "that process is gone") from None
+                                         f"{wait}, or delete the lock file if that process "
+                                         "is gone") from None
         except OSError as err:
             raise SkelshopError(out_dir, f"cannot create the lock file: {err.strerror or err}") \
                 from None
