@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from skelshop.errors import SkelshopError
-from skelshop.faces.detect_schedule import DetectionSchedule, ScheduleCounts, full_every_samples
+from skelshop.faces.detect_schedule import DetectionSchedule, full_every_samples
 from skelshop.faces.detector import Detections, YuNetDetector
 from skelshop.faces.embedder import CHIP_SIZE, DlibFaceEmbedder
 from skelshop.faces.models import make_detector
@@ -119,7 +119,7 @@ class FaceExtractor:
         run.observe = observe  # (frame, boxes) of every sampled frame, for evaluation
         cuts = [int(c) for c in shots.starts[1:]]
         run.consume(run.staged(_decode_events(reader, None, run.stats.stage_seconds), threads,
-                               given_cuts=cuts), progress, Path(video).name, given_cuts=cuts)
+                               given_cuts=cuts), progress, Path(video).name)
         _check_shots_fit(shots, reader.decoded, scenes_path, exact=True,
                          timestamp_frames=round(reader.end_time * info.fps))
         run.stats.shots = len(shots)
@@ -146,9 +146,8 @@ class FaceExtractor:
         faces are on disk); the returned dump has no chips.
 
         Every decoded frame goes, downscaled, to the cut detector; the sampled ones also to the
-        face pass, which tracks a frame only once no cut can come before it any more (the cut
-        detector confirms a cut at most `min_shot_frames` frames late), so no track crosses
-        a cut.
+        face pass, where detection holds a frame until no cut can come before it any more (the
+        cut detector confirms a cut at most its `lag` frames late), so no track crosses a cut.
         """
         check_extract_settings(mode, fps, per_track, min_face, full_detect)
         check_detect_settings(threshold, min_shot_frames)
@@ -308,8 +307,10 @@ class _FacePass:
         self.min_face = int(min_face)
         self.detect_side = detection_side(self.info.width, self.info.height, min_face)
         self.full_detect = float(full_detect)
-        self.full_every = full_every_samples(full_detect, self.info.fps / reader.step)
-        self.schedule_counts = ScheduleCounts()
+        # used by the detection stage only (its thread, when it has one)
+        self.schedule = DetectionSchedule(
+            extractor.detector, self.detect_side,
+            full_every_samples(full_detect, self.info.fps / reader.step))
         self.lag = lag
         self.stats = ExtractionStats()
         self.kept: list[tuple[int, int, FaceCandidate]] = []  # (shot, track id, face)
@@ -349,22 +350,22 @@ class _FacePass:
 
     def _detected(self, events: Iterator[_Frame | _Cut],
                   given_cuts: list[int]) -> Iterator[_Detected | _Cut]:
-        """Detect the faces of the sampled frames; cuts pass through in order.
+        """Detect the faces of the sampled frames; cuts (confirmed or `given_cuts`) pass on
+        in order, each before the first frame of its shot.
 
-        A sampled frame is detected once no cut can come before it any more (the cut detector
-        confirms cuts up to `lag` frames late; `given_cuts` are known from the start), so
-        the schedule starts each shot afresh: an uninterrupted run and one resumed at a shot
-        detect every frame alike.
+        A sampled frame is detected and passed on once no cut can come before it any more
+        (the cut detector confirms cuts up to `lag` frames late; `given_cuts` are known from
+        the start), so the schedule starts each shot afresh (an uninterrupted run and one
+        resumed at a shot detect every frame alike) and the face pass can track each frame
+        as it comes.
         """
         timer = self.stats.stage_seconds
-        schedule = DetectionSchedule(self.extractor.detector, self.detect_side,
-                                     self.full_every)
-        self.schedule_counts = schedule.counts
+        schedule = self.schedule
         upcoming = deque(given_cuts)
         waiting: deque[_Frame] = deque()
         last_cut = 0
 
-        def release(limit: int | None) -> Iterator[_Detected]:
+        def release(limit: int | None) -> Iterator[_Detected | _Cut]:
             nonlocal last_cut
             while waiting and (limit is None or waiting[0].index < limit):
                 item = waiting.popleft()
@@ -372,6 +373,7 @@ class _FacePass:
                 while upcoming and upcoming[0] <= index:
                     last_cut = upcoming.popleft()
                     schedule.cut()
+                    yield last_cut
                 if index < self.resume_frame:  # its shot is in the log already
                     yield index, None, None
                     continue
@@ -399,12 +401,10 @@ class _FacePass:
                 yield from release(event.index + 1 - self.lag)
             yield from release(None)
 
-    def consume(self, events: Iterator[_Detected | _Cut], progress: bool, name: str,
-                given_cuts: list[int] | None = None) -> None:
+    def consume(self, events: Iterator[_Detected | _Cut], progress: bool, name: str) -> None:
         """Run the face pass over the decoding side's events, then finish the last shot."""
         bar = tqdm(total=self.info.num_frames or None, desc=name, unit="frame",
                    disable=not progress, leave=False)
-        upcoming = deque(given_cuts or [])
         wall = time.perf_counter()
         try:
             while True:
@@ -415,20 +415,19 @@ class _FacePass:
                     self.cut(event)
                     continue
                 index, found, rgb = event
-                while upcoming and upcoming[0] <= index:
-                    self.cut(upcoming.popleft())
                 bar.update(index + 1 - bar.n)
                 self.frame(index, found, rgb)
             self.finish()
         finally:
             bar.close()
-        counts = self.schedule_counts
+        counts = self.schedule.counts
         log.info("%s: %d samples detected whole, %d in %d crops around faces", name,
                  counts.full, counts.regions, counts.crops)
         self.stats.wall = time.perf_counter() - wall
 
     def frame(self, index: int, found: Detections | None, rgb: np.ndarray | None) -> None:
-        """Align one detected sampled frame's faces; track what no cut can come before any more.
+        """Align one detected sampled frame's faces and track them (every cut before this
+        frame has come already: the detection stage holds frames back until it is sure).
 
         `found` is None for a frame of a shot logged before (not looked at again); `rgb`
         is the full-size frame, given when faces were found.
@@ -454,7 +453,7 @@ class _FacePass:
                 ))
             timer["align"] += time.perf_counter() - t0
             self.pending.append((index, candidates))
-        self._track_before(index + 1 - self.lag)
+        self._track_before(index + 1)
 
     def cut(self, at: int) -> None:
         """A confirmed cut: the shot before it is finished."""
