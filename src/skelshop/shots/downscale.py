@@ -7,13 +7,19 @@ import cv2
 import numpy as np
 
 
+def small_size(width: int, height: int, factor: float) -> tuple[int, int]:
+    """(w, h) of a frame shrunk by `factor`, as PySceneDetect's SceneManager rounds it."""
+    if factor <= 1.0:
+        return width, height
+    return max(1, round(width / factor)), max(1, round(height / factor))
+
+
 def downscaled(bgr: np.ndarray, factor: float) -> np.ndarray:
     """`bgr` shrunk by `factor` (as PySceneDetect's SceneManager does); unchanged at <= 1."""
     if factor <= 1.0:
         return bgr
     height, width = bgr.shape[:2]
-    size = (max(1, round(width / factor)), max(1, round(height / factor)))
-    return cv2.resize(bgr, size, interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(bgr, small_size(width, height, factor), interpolation=cv2.INTER_LINEAR)
 
 
 def downscaled_frame(frame: av.VideoFrame, factor: float) -> np.ndarray:
@@ -26,8 +32,7 @@ def downscaled_frame(frame: av.VideoFrame, factor: float) -> np.ndarray:
     (another YUV -> RGB rounding), far below what cut thresholds look at.
     """
     width, height = frame.width, frame.height
-    size = (max(1, round(width / factor)), max(1, round(height / factor))) if factor > 1.0 \
-        else (width, height)
+    size = small_size(width, height, factor)
     if (frame.format.name != "yuv420p" or width % 2 or height % 2 or size[0] % 2
             or size[1] % 2 or factor <= 1.0):
         return downscaled(np.ascontiguousarray(frame.to_ndarray(format="bgr24")), factor)

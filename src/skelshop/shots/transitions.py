@@ -37,7 +37,7 @@ from scenedetect import ContentDetector, FrameTimecode
 from scenedetect.scene_manager import compute_downscale_factor
 
 from skelshop.formats.scenes import ShotList
-from skelshop.shots.downscale import downscaled, downscaled_frame
+from skelshop.shots.downscale import downscaled, downscaled_frame, small_size
 from skelshop.shots.settings import DEFAULT_MIN_SHOT_FRAMES, DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class TransitionDetector:
         self._content = ContentDetector(threshold=float(threshold),
                                         min_scene_len=int(min_shot_frames))
         self._downscale = float(compute_downscale_factor(width)) if width > 0 else 1.0
-        self._small_width = max(1, round(width / self._downscale)) if width > 0 else 0
+        self._small_width = small_size(width, 0, self._downscale)[0] if width > 0 else 0
         self._min_shot_frames = int(min_shot_frames)
         self._h = int(half_span)
         self._gradual_score = float(gradual_score)
