@@ -222,8 +222,7 @@ class NewNeighbours:
 
 def _grown_graph(model: ClusterModel, faces: CorpusFaces, nodes: Nodes, node_old: np.ndarray,
                  settings: ClusSettings, k: int, rebuild_below: int,
-                 progress: bool, found: NewNeighbours | None = None,
-                 index: KnnIndex | None = None) -> KnnGraph:
+                 progress: bool, found: NewNeighbours | None, index: KnnIndex) -> KnnGraph:
     """The kNN graph of the grown corpus (for prototypes and the stored model).
 
     Large corpora: kept nodes keep their stored neighbours (renumbered, with their stored
@@ -240,9 +239,6 @@ def _grown_graph(model: ClusterModel, faces: CorpusFaces, nodes: Nodes, node_old
     if _rebuilds_graph(model, nodes, is_old, settings, k, rebuild_below):
         return node_graph(faces, nodes, k, settings.ann_lib, settings.seed, settings.threads,
                           progress)
-    if index is None:
-        index = KnnIndex(nodes.embed, nodes.space, settings.seed, settings.threads,
-                         part=(~is_old).astype(np.int64))
     old_to_new = np.full(model.n_nodes, -1, dtype=np.int64)
     old_to_new[node_old[is_old]] = np.flatnonzero(is_old)
     indices = np.empty((len(nodes), k), dtype=np.int64)
