@@ -14,7 +14,7 @@ import av
 import cv2
 import numpy as np
 import pytest
-from label_page_process import CHROMIUM, CHROMIUM_ARGS, LabelPage
+from label_page_process import LabelPage, browser_page, needs_chromium
 from made_videos import make_video, run_cli
 
 from skelshop.formats.corpus_identities import read_corpus_identities
@@ -79,11 +79,11 @@ def _table(stdout: str) -> dict[str, str]:
             if line.split() and line.split()[0].endswith(".mp4")}
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not at /usr/bin/chromium")
+@needs_chromium
 def test_names_given_on_the_page_stick_as_the_corpus_grows(clips: dict[str, Path],
                                                            sample_media: Path,
                                                            tmp_path: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     out = tmp_path / "corpus"
     first = run_cli("corpus", "run", clips["one"], clips["two"], out)
@@ -96,10 +96,7 @@ def test_names_given_on_the_page_stick_as_the_corpus_grows(clips: dict[str, Path
 
     page_server = LabelPage(out)
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(page_server.url)
+        with browser_page(page_server.url) as page:
             expect(page.locator(".card")).to_have_count(2)
             for img in page.locator(".card img").all():  # pictures made from the dumps' chips
                 expect(img).to_have_js_property("complete", True)
@@ -114,7 +111,6 @@ def test_names_given_on_the_page_stick_as_the_corpus_grows(clips: dict[str, Path
             page.keyboard.type("Cap Man")
             page.keyboard.press("Enter")
             expect(page.locator("#status")).to_contain_text(f"Saved {capman} = Cap Man")
-            browser.close()
     finally:
         assert page_server.stop() == 0, page_server.log
     assert read_corpus_names(out / "names.csv").names == {franck: "Franck Dubois",
@@ -170,10 +166,7 @@ def test_names_given_on_the_page_stick_as_the_corpus_grows(clips: dict[str, Path
     # next run gives that track a cluster of its own; the others stay Franck's.
     page_server = LabelPage(out)
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(page_server.url)
+        with browser_page(page_server.url) as page:
             figure = page.locator(f"#card-{franck} figure[data-image*='/v001']").first
             figure.locator(".notthis").click()
             expect(page.locator("#status")).to_contain_text(f"off {franck}")
@@ -181,7 +174,6 @@ def test_names_given_on_the_page_stick_as_the_corpus_grows(clips: dict[str, Path
             expect(page.locator(f"#card-{franck} figure[data-image*='/v001']:visible")
                    ).to_have_count(0)
             expect(page.locator(f"#card-{franck} figure:visible")).not_to_have_count(0)
-            browser.close()
     finally:
         assert page_server.stop() == 0, page_server.log
     split = read_corpus_names(out / "names.csv").not_this

@@ -23,7 +23,7 @@ import av
 import cv2
 import numpy as np
 import pytest
-from label_page_process import CHROMIUM, CHROMIUM_ARGS, LabelPage, needs_chromium
+from label_page_process import LabelPage, browser_page, needs_chromium
 from made_videos import assert_one_error_line, make_video, run_cli
 
 from skelshop.corpus.outdir_lock import LOCK_NAME
@@ -215,7 +215,7 @@ def _clusters(out: Path, stem: str) -> dict[int, str]:
 @pytest.mark.slow
 @needs_chromium
 def test_merge_and_not_this_person_on_the_page_stick(corpus: tuple[list[Path], Path]) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     clips, out = corpus
     ids = _ids(out)
@@ -225,10 +225,7 @@ def test_merge_and_not_this_person_on_the_page_stick(corpus: tuple[list[Path], P
 
     page_server = LabelPage(out)
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(page_server.url)
+        with browser_page(page_server.url) as page:
             status = page.locator("#status")
             expect(page.locator(".card")).to_have_count(2)
             f_card, c_card = page.locator(f"#card-{franck}"), page.locator(f"#card-{capman}")
@@ -304,7 +301,6 @@ def test_merge_and_not_this_person_on_the_page_stick(corpus: tuple[list[Path], P
             expect(f_card.locator(".joined")).to_have_text(f"+ {capman} (same person)")
             expect(c_card.locator(".badge")).to_have_text(
                 f"same person as {franck} · Franck Dubois")
-            browser.close()
     finally:
         assert page_server.stop() == 0, page_server.log
     assert any(line.startswith("stopped; 2 names are in") for line in page_server.log), \

@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from label_page_process import CHROMIUM, browser_page
 from naming_fixtures import skelshop
 
 from skelshop.formats.corpus import CorpusEntry, write_corpus
@@ -13,7 +14,6 @@ from skelshop.formats.prototypes import read_prototypes
 
 pytestmark = pytest.mark.slow
 VIDEOS = ["franck", "cap12", "cap13", "carphone"]
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture
@@ -89,15 +89,12 @@ def test_prototype_pictures_on_the_labelling_page(clustered: dict) -> None:
                 f"v{proto.video_idx:03d}f{proto.frame_num:05d}p{proto.pers_id}.png").is_file()
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import expect, sync_playwright
-    from test_whoisthis_browser import CHROMIUM_ARGS, WhoIsThis
+    from playwright.sync_api import expect
+    from test_whoisthis_browser import WhoIsThis
 
     server = WhoIsThis(pictures, d / "named.csv", "--refs", clustered["refs"])
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1100, "height": 900})
-            page.goto(server.url)
+        with browser_page(server.url, width=1100) as page:
             n_clusters = len({p.clus_idx for p in protos})
             expect(page.locator(".card")).to_have_count(n_clusters)
             # cap12 and cap13 share a cluster: two tracks, the largest, so it comes first.
@@ -111,7 +108,6 @@ def test_prototype_pictures_on_the_labelling_page(clustered: dict) -> None:
             page.keyboard.press("Enter")
             expect(page.locator("#status")).to_contain_text(f"Saved {clustered['franck']} = franck")
             page.screenshot(path=str(d / "whoisthis-samples.png"), full_page=True)
-            browser.close()
     finally:
         assert server.interrupt() == 0
     assert read_identifications(d / "named.csv") == [Identification("franck", clustered["franck"])]
