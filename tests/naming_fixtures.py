@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from skelshop.corpus.artifacts import VideoArtifacts, source_stamp
 from skelshop.formats.corpus import CorpusEntry, write_corpus
 from skelshop.formats.face_dump import EmbedderInfo, FaceDump, write_face_dump
 from skelshop.formats.prototypes import Prototype, write_prototypes
@@ -45,6 +46,27 @@ def write_dump(path: Path, embed: np.ndarray, frames: list[int], tracks: list[in
         embedder=embedder, frame=np.asarray(frames, np.uint32), pers=np.asarray(tracks, np.uint32),
         embed=embed, seg=np.zeros(len(frames), np.int32)))
     return path
+
+
+def stand_in_video(folder: Path) -> VideoArtifacts:
+    """A corpus run's files of one video whose contents are never decoded (only its size and
+    time are read), with a one-shot scenes file."""
+    video = folder / "v.mp4"
+    video.write_bytes(b"stands for a video: only its size and time are read")
+    art = VideoArtifacts(video, folder / "v-Scenes.csv", folder / "v.faces.h5",
+                         folder / "v.segsout.csv")
+    art.scenes.write_text("Timecode List:\nScene Number,Start Frame,End Frame\n1,1,500\n")
+    return art
+
+
+def write_finished_dump(art: VideoArtifacts, settings: dict, embed: np.ndarray | None = None,
+                        embedder: EmbedderInfo = DLIB) -> None:
+    """A one-face dump of `art`'s video as a corpus run stamps it (source and `settings`)."""
+    write_face_dump(art.faces, FaceDump(
+        mode="sparse", video=str(art.video), num_frames=10, fps=25.0, embedder=embedder,
+        frame=np.array([1], np.uint32), pers=np.array([0], np.uint32),
+        embed=np.zeros((1, DIM), np.float32) if embed is None else embed,
+        seg=np.zeros(1, np.int32), extra_attrs={**source_stamp(art.video), **settings}))
 
 
 def write_refs(path: Path, people: dict[str, np.ndarray], embedder: EmbedderInfo = DLIB) -> Path:

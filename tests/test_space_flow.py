@@ -10,7 +10,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from naming_fixtures import skelshop, write_dump, write_refs
+from naming_fixtures import skelshop, stand_in_video, write_dump, write_finished_dump, write_refs
 from sklearn.metrics import silhouette_score
 
 from skelshop.cluster.knn import build_knn_graph, exact_search
@@ -19,17 +19,15 @@ from skelshop.cluster.pooling import group_medoids, min_pooled_graph
 from skelshop.cluster.prototypes import prototype_nodes
 from skelshop.cluster.rnn_dbscan import rnn_dbscan
 from skelshop.cluster.search import eps_grid_around, silhouette
-from skelshop.corpus.artifacts import VideoArtifacts, faces_finished, source_stamp
+from skelshop.corpus.artifacts import faces_finished
 from skelshop.errors import SkelshopError
 from skelshop.faces.tracker import FaceCandidate, ShotTracker
 from skelshop.formats.cluster_model import ClusterModel, ClusterParams
 from skelshop.formats.face_dump import (
     EmbedderInfo,
-    FaceDump,
     check_same_embedder,
     read_dump_space,
     read_face_dump,
-    write_face_dump,
 )
 from skelshop.formats.references import ReferenceSet
 from skelshop.identify.distances import ReferenceMatrix, matches_within, person_distances
@@ -203,22 +201,14 @@ def test_idsegs_refuses_a_same_name_other_space(tmp_path: Path, info: EmbedderIn
 
 
 def test_a_finished_dump_must_be_in_the_embedders_space(tmp_path: Path) -> None:
-    video = tmp_path / "v.mp4"
-    video.write_bytes(b"stands for a video: only its size and time are read")
-    art = VideoArtifacts(video, tmp_path / "v-Scenes.csv", tmp_path / "v.faces.h5",
-                         tmp_path / "v.segsout.csv")
-    art.scenes.write_text("Timecode List:\nScene Number,Start Frame,End Frame\n1,1,500\n")
+    art = stand_in_video(tmp_path)
     settings = {"sample_fps": 5.0}
     rng = np.random.default_rng(6)
     for info, dim, finished in [(EmbedderInfo(DLIB_RESNET_V1.name, "euclidean", 0.6), 128, True),
                                 (EmbedderInfo(DLIB_RESNET_V1.name, "euclidean", 0.6), 64, False),
                                 (EmbedderInfo(DLIB_RESNET_V1.name, "cosine", 0.6), 128, False),
                                 (TOY, DIM, False)]:
-        write_face_dump(art.faces, FaceDump(
-            mode="sparse", video=str(video), num_frames=10, fps=25.0, embedder=info,
-            frame=np.array([1], np.uint32), pers=np.array([0], np.uint32),
-            embed=rng.normal(size=(1, dim)).astype(np.float32), seg=np.zeros(1, np.int32),
-            extra_attrs={**source_stamp(video), **settings}))
+        write_finished_dump(art, settings, rng.normal(size=(1, dim)).astype(np.float32), info)
         assert faces_finished(art, "sparse", settings) is finished, (info, dim)
     assert faces_finished(art, "sparse", settings, space=COSINE)  # the toy model's own space
     art.faces.write_bytes(b"damaged")
