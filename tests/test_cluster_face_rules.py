@@ -102,31 +102,18 @@ def test_strangers_and_ghosts_in_a_known_persons_cluster_do_not_take_its_name(
     away -= (away @ known) / (known @ known) * known
     stranger = (known + 0.55 * away / np.linalg.norm(away)).astype(np.float32)
     embed, segs, tracks, heights, clarity, who = [], [], [], [], [], []
-    track = 0
-    for seg in range(8):  # the known person, one clear track per shot
-        embed.append(faces_of(known, 3, rng, spread=0.15))
+    # one track of 3 faces per shot: (kind, person, spread, face height, clarity) per shot
+    plan = ([("known", known, 0.15, 150.0, 0.5)] * 8  # the known person, clear
+            + [("ghost", known, 0.15, 80.0, 0.03)] * 3  # ghosts in dissolves: nothing sharp
+            + [("stranger", stranger, 0.08, 150.0, 0.5)] * 3)  # a clear stranger
+    for track, (kind, person, spread, height, sharp) in enumerate(plan):
+        seg = track
+        embed.append(faces_of(person, 3, rng, spread=spread))
         segs += [seg] * 3
         tracks += [track] * 3
-        heights += [150.0] * 3
-        clarity += [0.5] * 3
-        who.append((seg, track, "known"))
-        track += 1
-    for seg in range(8, 11):  # ghosts of the known person in dissolves: no sharp face
-        embed.append(faces_of(known, 3, rng, spread=0.15))
-        segs += [seg] * 3
-        tracks += [track] * 3
-        heights += [80.0] * 3
-        clarity += [0.03] * 3
-        who.append((seg, track, "ghost"))
-        track += 1
-    for seg in range(11, 14):  # a clear stranger, one track per shot
-        embed.append(faces_of(stranger, 3, rng, spread=0.08))
-        segs += [seg] * 3
-        tracks += [track] * 3
-        heights += [150.0] * 3
-        clarity += [0.5] * 3
-        who.append((seg, track, "stranger"))
-        track += 1
+        heights += [height] * 3
+        clarity += [sharp] * 3
+        who.append((seg, track, kind))
     bbox, quality = _boxes(heights, clarity)
     dump = _write(tmp_path / "v.faces.h5", np.concatenate(embed), segs, tracks, bbox, quality)
     entries = [CorpusEntry(video=dump.with_suffix(".mp4"), faces=dump)]
