@@ -189,6 +189,34 @@ def test_interrupted_run_resumes_to_the_same_outputs(tmp_path: Path, videos: lis
     assert (out / "identities.csv").read_text() == (full_run / "identities.csv").read_text()
 
 
+def test_ctrl_c_at_the_terminal_stops_local_workers_in_one_line(tmp_path: Path,
+                                                                videos: list[Path]) -> None:
+    """Ctrl-C reaches the whole process group (the Dask worker processes too): the run ends
+    with the one line `interrupted`, no worker's traceback or Dask warning, and no process
+    left behind."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "skelshop", "corpus", "run", *map(str, videos),
+                             str(out), "--workers", "2"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 300
+    # a checkpoint log appears when a worker is inside a video
+    while not list((out / "videos").glob("*.shots")) and time.time() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    lines = [line for line in re.split(r"[\r\n]", stderr) if line.strip()
+             and not re.search(r"\d+/\d+|it/s|video/s|frame/s", line)]  # progress bars
+    assert lines == ["interrupted"], stderr
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, 0)
+        time.sleep(5)  # the workers' nanny may take its 4 s to kill one
+        os.killpg(proc.pid, 0)
+        raise AssertionError("worker processes outlived the run")
+    assert not (out / ".skelshop.lock").exists()
+
+
 def test_broken_video_is_reported_and_the_rest_complete(tmp_path: Path, sample_media: Path) -> None:
     broken = tmp_path / "broken.mp4"
     broken.write_text("not a video at all\n")

@@ -74,16 +74,40 @@ def task_runner(workers: int = 1, scheduler: str | None = None) -> Iterator[Task
         # Separate processes, one thread each: the models are not thread-safe and each
         # process loads them once (a module-level cache in the task module). Dask's default
         # MALLOC_TRIM_THRESHOLD_ makes every frame-sized allocation an mmap: 1.4x slower here.
+        # A worker stopped mid-video (Ctrl-C) leaves a semaphore that multiprocessing's
+        # resource tracker (a process started now, reading this) cleans up with a warning.
+        os.environ["PYTHONWARNINGS"] = ",".join(
+            w for w in (os.environ.get("PYTHONWARNINGS"), "ignore:resource_tracker:UserWarning")
+            if w)
         with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+                                   dashboard_address=None,
+                                   preload=["skelshop.corpus.worker_signals"])
         client = Client(cluster)
     try:
         yield TaskRunner(client)
+    except BaseException:  # Ctrl-C, SIGTERM or an error: stopping cancels tasks on purpose
+        _quiet_shutdown(client)
+        raise
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _quiet_shutdown(client: Any) -> None:
+    """Dask's warnings about the tasks and workers a stop cancels or kills, silenced (here
+    and in the workers): the one line of the stop says what happened."""
+    for name in DASK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    with contextlib.suppress(Exception):
+        client.run(quiet_logging)
+
+
+def quiet_logging() -> None:
+    """In a worker: only errors from Dask's loggers from now on."""
+    for name in DASK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _connect(client_type: Any, scheduler: str) -> Any:
