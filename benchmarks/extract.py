@@ -5,10 +5,11 @@ upscaled clips, hard cuts, dissolves, two-up and inset shots, grids of 48- and 6
 and knows every face it placed. Rows, each in its own subprocess (peak memory = max RSS):
   (a) decode only: PyAV, every frame to BGR, same threads as the pipeline (the floor);
   (b) the pipeline before issue 11: `shots detect`, then `face embed` detecting at 960 px
-      (`--min-face 0`), decoding in line: two decodes;
+      (`--min-face 0`) with YuNet run by its C library, decoding in line: two decodes;
   (c) the new default: one decode for cuts and faces (`extract_with_shots`), detection at
-      17/40 of the frame, decoding (with cut detection) and face detection each in a thread
-      of its own; (c1) the same on one thread; (c-full) full mode;
+      17/40 of the frame by YuNet in ONNX Runtime, decoding (with cut detection) and face
+      detection each in a thread of its own; (c-clib) the same with YuNet run by its C
+      library; (c1) the same on one thread; (c-full) full mode;
   (d) a face_recognition-style baseline: dlib's HOG detector (upsampled once, as
       face_recognition does) on every sampled frame at 640 px, an embedding per detection.
 All rows sample 6 frames a second. Columns: x real time of the whole row and of each stage
@@ -103,7 +104,7 @@ def run_worker(row: str, video: str, truth: str) -> None:
     elif row == "b":
         from skelshop.shots.detect import detect_shots
 
-        extractor = FaceExtractor()
+        extractor = FaceExtractor(detector=_c_library_yunet())
         t0, cpu0 = time.perf_counter(), _cpu_seconds()
         shots, _ = detect_shots(video)
         shots_s = time.perf_counter() - t0
@@ -111,8 +112,8 @@ def run_worker(row: str, video: str, truth: str) -> None:
                                         observe=observe, full_detect=0)
         out.update(video_s=stats.video_seconds, stages={"shots": shots_s, **stats.stage_seconds},
                    detected=stats.faces_detected, written=len(dump))
-    elif row in ("c", "c-whole", "c1", "c-full"):
-        extractor = FaceExtractor()
+    elif row in ("c", "c-whole", "c1", "c-full", "c-clib"):
+        extractor = FaceExtractor(detector=_c_library_yunet() if row == "c-clib" else None)
         t0, cpu0 = time.perf_counter(), _cpu_seconds()
         with tempfile.TemporaryDirectory() as tmp:
             dump, shots, stats = extractor.extract_with_shots(
@@ -130,6 +131,13 @@ def run_worker(row: str, video: str, truth: str) -> None:
     out.update(wall_s=wall, width=info.width, height=info.height, hits=hits, placed=total,
                peak_mb=_peak_mb())
     print(json.dumps(out))
+
+
+def _c_library_yunet() -> object:
+    """YuNet run by the yuface wheel's C library (what skelshop used before ONNX Runtime)."""
+    from skelshop.faces.detector import YuNetDetector
+
+    return YuNetDetector(backend="libfacedetection")
 
 
 def _cpu_seconds() -> float:
@@ -197,6 +205,7 @@ ROWS = {
     "c": "(c) new default",
     "c-whole": "(c) new, every sample whole",
     "c1": "(c1) new, 1 thread",
+    "c-clib": "(c) new, YuNet by its C lib",
     "c-full": "(c) new, full mode",
     "d": "(d) HOG 640 + embed",
 }
@@ -225,9 +234,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.programmes or scratch
         Path(tmp).mkdir(parents=True, exist_ok=True)
-        plan = [((1280, 720), args.seconds, ("a", "b", "c", "c-whole", "c1", "c-full", "d")),
+        plan = [((1280, 720), args.seconds,
+                 ("a", "b", "c", "c-clib", "c-whole", "c1", "c-full", "d")),
                 ((1280, 720), args.seconds / 2, ("c",)),  # memory against length
-                ((1920, 1080), args.seconds, ("a", "b", "c", "c-whole", "d"))]
+                ((1920, 1080), args.seconds, ("a", "b", "c", "c-clib", "c-whole", "d"))]
         for size, seconds, rows in plan:
             video = Path(tmp) / f"prog{size[1]}-{seconds:.0f}.mp4"
             truth = Path(tmp) / f"prog{size[1]}-{seconds:.0f}.json"

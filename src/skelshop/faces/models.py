@@ -42,7 +42,7 @@ class ModelEntry:
 
 DETECTORS: dict[str, ModelEntry] = {
     "yunet": ModelEntry("yunet", "detector", "skelshop.faces.detector:YuNetDetector",
-                        "YuNet (yuface wheel, weights compiled in, BSD)"),
+                        "YuNet (yuface wheel, weights compiled in, BSD), run by ONNX Runtime"),
 }
 ALIGNERS: dict[str, ModelEntry] = {
     "dlib_5_point": ModelEntry("dlib_5_point", "aligner",
