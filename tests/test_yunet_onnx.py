@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from skelshop.faces import detector as detector_module
 from skelshop.faces.detector import YuNetDetector, _face_detect_cnn, _FaceDetectCnn, _OnnxYuNet
 
 
@@ -63,3 +64,18 @@ def test_detector_backends(stills: list[np.ndarray]) -> None:
         np.testing.assert_array_equal(a.scores, b.scores)
     with pytest.raises(ValueError, match="unknown detector backend"):
         YuNetDetector(backend="gpu")
+
+
+def test_falls_back_to_the_c_library_when_the_graph_cannot_be_built(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A layer table this graph was not written for (another yuface) is refused with a
+    warning, and detection goes on with the library itself."""
+    from skelshop.faces import yunet_onnx
+
+    monkeypatch.setattr(detector_module, "_runners", {})
+    monkeypatch.setattr(yunet_onnx, "_FILTERS", (*yunet_onnx._FILTERS[:-1], 8))
+    with caplog.at_level("WARNING", logger="skelshop.faces.detector"):
+        runner = _face_detect_cnn("onnx")
+    assert isinstance(runner, _FaceDetectCnn)
+    assert "layer table is not the YuNet network" in caplog.text
+    assert YuNetDetector().backend == "onnx"  # asked for; runs the fallback

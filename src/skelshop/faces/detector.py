@@ -72,6 +72,7 @@ class _OnnxYuNet:
         model = build_onnx(read_layers(library)).SerializeToString()
         self._session = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
         self._input = INPUT_NAME
+        self(np.zeros((64, 64, 3), np.uint8))  # shapes that do not chain fail here, not later
 
     def __call__(self, bgr: np.ndarray) -> np.ndarray:
         """int16 (n, 16) as the library returns them (see _FaceDetectCnn)."""
@@ -98,7 +99,7 @@ def _face_detect_cnn(backend: str = "onnx") -> object:
             if backend == "onnx":
                 try:
                     runner = _OnnxYuNet(_library_path())
-                except (OSError, ValueError, AttributeError) as err:
+                except Exception as err:  # onnx and onnxruntime raise types of their own
                     log.warning("yuface: cannot run YuNet with ONNX Runtime (%s); "
                                 "using the C library", err)
             if runner is None:

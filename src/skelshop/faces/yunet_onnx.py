@@ -27,6 +27,11 @@ _MIN_CONFIDENCE = 0.2
 _TOP_K = 1000
 _KEEP_TOP_K = 512
 _MAX_FACES = 1024  # what the library's result buffer holds
+# Filters per layer of the network objectdetect_cnn runs (layer 0: the 3x3 stride-2 stem as a
+# 1x1 over 32 channels; then pointwise/depthwise pairs: backbone, neck, then the cls, reg,
+# obj and kps heads of the three levels). Another table is another network: refused.
+_FILTERS = ((16, 16, 16, 16, 16, 32, 32, 32, 32) + (64,) * 20
+            + (1,) * 6 + (4,) * 6 + (1,) * 6 + (10,) * 6)
 
 
 class _ConvInfo(ctypes.Structure):
@@ -55,6 +60,11 @@ def read_layers(library: str | Path) -> list[tuple[np.ndarray, np.ndarray, bool]
         biases = np.ctypeslib.as_array(info.biases, (filters,)).copy()
         layers.append((weights.T.copy() if info.is_depthwise else weights, biases,
                        bool(info.is_depthwise)))
+    kinds = tuple(d for _, _, d in layers)
+    if (tuple(len(b) for _, b, _ in layers) != _FILTERS or layers[0][0].shape[1] != 32
+            or kinds != (False,) + (False, True) * ((_LAYERS - 1) // 2)):
+        raise ValueError(f"{library}: its layer table is not the YuNet network this graph "
+                         "is built for")
     return layers
 
 
