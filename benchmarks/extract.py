@@ -271,7 +271,7 @@ def _save(out: str, seconds: float, load_before: tuple[float, ...], results: lis
         f"load average {load_before[0]:.2f} before, {load_now[0]:.2f} after, "
         f"{time.strftime('%Y-%m-%d %H:%M')}",
         "# x rt = video seconds / seconds spent (whole row, then per stage; stages overlap in "
-        "(c) and (c-full), where decoding with cut detection and face detection run in threads "
+        "(c) and (c-full), where FFmpeg, cut detection and face detection run in threads "
         "of their own); cpu x rt = video seconds / CPU seconds of the row's process (user + "
         "system, all threads; what one core does, little changed by other work on the "
         "machine); "
