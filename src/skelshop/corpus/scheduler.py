@@ -12,12 +12,12 @@ from tqdm import tqdm
 
 from skelshop.corpus.artifacts import VideoArtifacts
 from skelshop.corpus.video_task import VideoResult
+from skelshop.corpus.worker_signals import DASK_LOGGERS, quiet_logging
 from skelshop.errors import SkelshopError
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5  # an unreachable scheduler is reported after this, not after Dask's 30 s
-DASK_LOGGERS = ("distributed", "dask", "tornado", "bokeh")
 
 
 def _quiet_dask_logging() -> None:
@@ -96,18 +96,13 @@ def task_runner(workers: int = 1, scheduler: str | None = None) -> Iterator[Task
 
 
 def _quiet_shutdown(client: Any) -> None:
-    """Dask's warnings about the tasks and workers a stop cancels or kills, silenced (here
-    and in the workers): the one line of the stop says what happened."""
-    for name in DASK_LOGGERS:
-        logging.getLogger(name).setLevel(logging.ERROR)
+    """Dask's warnings and errors about the tasks and workers a stop cancels or kills (lost
+    connections, failed heartbeats), silenced here and in the workers: the one line of the
+    stop says what happened."""
+    quiet_logging()
     with contextlib.suppress(Exception):
         client.run(quiet_logging)
 
-
-def quiet_logging() -> None:
-    """In a worker: only errors from Dask's loggers from now on."""
-    for name in DASK_LOGGERS:
-        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _connect(client_type: Any, scheduler: str) -> Any:
