@@ -86,22 +86,24 @@ def task_runner(workers: int = 1, scheduler: str | None = None) -> Iterator[Task
         client = Client(cluster)
     try:
         yield TaskRunner(client)
-    except BaseException:  # Ctrl-C, SIGTERM or an error: stopping cancels tasks on purpose
-        _quiet_shutdown(client)
-        raise
     finally:
+        # Finished or stopped (Ctrl-C, SIGTERM, an error): what Dask logs while its processes
+        # go is noise (cancelled tasks, a worker's heartbeat finding the scheduler closed
+        # first, with a traceback); the run's own lines say what happened.
+        _quiet_shutdown(client, local=cluster is not None)
         client.close()
         if cluster is not None:
             cluster.close()
 
 
-def _quiet_shutdown(client: Any) -> None:
-    """Dask's warnings and errors about the tasks and workers a stop cancels or kills (lost
-    connections, failed heartbeats), silenced here and in the workers: the one line of the
-    stop says what happened."""
+def _quiet_shutdown(client: Any, local: bool) -> None:
+    """Dask's loggers silenced here, and in the workers and their nannies when they are ours
+    (a shared cluster's workers keep their logging)."""
     quiet_logging()
-    with contextlib.suppress(Exception):
-        client.run(quiet_logging)
+    if local:
+        for nanny in (False, True):
+            with contextlib.suppress(Exception):
+                client.run(quiet_logging, nanny=nanny)
 
 
 
