@@ -17,6 +17,8 @@ import numpy as np
 import yuface
 from threadpoolctl import threadpool_limits
 
+from skelshop.faces.yunet_onnx import INPUT_NAME, build_onnx, decode, padded_input, read_layers
+
 log = logging.getLogger(__name__)
 
 # libfacedetection's result buffer: a count, then up to 1024 faces of 16 int16 each (its own
@@ -61,8 +63,6 @@ class _OnnxYuNet:
     def __init__(self, library: Path) -> None:
         import onnxruntime as ort
 
-        from skelshop.faces.yunet_onnx import INPUT_NAME, build_onnx, read_layers
-
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
@@ -76,8 +76,6 @@ class _OnnxYuNet:
 
     def __call__(self, bgr: np.ndarray) -> np.ndarray:
         """int16 (n, 16) as the library returns them (see _FaceDetectCnn)."""
-        from skelshop.faces.yunet_onnx import decode, padded_input
-
         return decode(self._session.run(None, {self._input: padded_input(bgr)}))
 
 
