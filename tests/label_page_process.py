@@ -89,6 +89,11 @@ class LabelPage(PageProcess):
         super().__init__("-q", "corpus", "label", outdir)
 
 
+def whoisthis(*args: str | Path) -> PageProcess:
+    """`skelshop iden whoisthis ARGS` running as a real process."""
+    return PageProcess("iden", "whoisthis", *args, url_timeout=60)
+
+
 def labels_by_shot(out: Path) -> dict[tuple[str, int], tuple[str, str]]:
     """A corpus's identities.csv as (video name, shot) -> (label, named_by); the corpora of
     these tests have one person per shot."""

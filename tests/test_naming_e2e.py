@@ -89,10 +89,10 @@ def test_prototype_pictures_on_the_labelling_page(clustered: dict) -> None:
                 f"v{proto.video_idx:03d}f{proto.frame_num:05d}p{proto.pers_id}.png").is_file()
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
+    from label_page_process import whoisthis
     from playwright.sync_api import expect
-    from test_whoisthis_browser import WhoIsThis
 
-    server = WhoIsThis(pictures, d / "named.csv", "--refs", clustered["refs"])
+    server = whoisthis(pictures, d / "named.csv", "--refs", clustered["refs"])
     try:
         with browser_page(server.url, width=1100) as page:
             n_clusters = len({p.clus_idx for p in protos})
@@ -109,5 +109,5 @@ def test_prototype_pictures_on_the_labelling_page(clustered: dict) -> None:
             expect(page.locator("#status")).to_contain_text(f"Saved {clustered['franck']} = franck")
             page.screenshot(path=str(d / "whoisthis-samples.png"), full_page=True)
     finally:
-        assert server.interrupt() == 0
+        assert server.stop() == 0
     assert read_identifications(d / "named.csv") == [Identification("franck", clustered["franck"])]

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from label_page_process import CHROMIUM, CHROMIUM_ARGS, PageProcess, needs_chromium
+from label_page_process import CHROMIUM, CHROMIUM_ARGS, needs_chromium, whoisthis
 
 from skelshop.formats.identifications import read_identifications
 from skelshop.formats.proto_index import ProtoIndexRow, write_proto_index
@@ -51,11 +51,6 @@ def refdir(tmp_path: Path) -> Path:
     for label in ("Barack Obama", "Joe Biden"):
         (root / label).mkdir(parents=True)
     return root
-
-
-def whoisthis(*args: str | Path) -> PageProcess:
-    """`skelshop iden whoisthis ARGS` running as a real process."""
-    return PageProcess("iden", "whoisthis", *args, url_timeout=60)
 
 
 @pytest.fixture
